@@ -101,6 +101,14 @@ internal static class NexmarkPlausibility
         new(@"^https://www\.nexmark\.com/[a-z_]{3,4}/[a-z_]{3,4}/[a-z_]{3,4}/item\.htm\?query=1(&channel_id=-?\d+)?$");
     private static readonly System.Text.RegularExpressions.Regex Channel = new(@"^(Google|Facebook|Baidu|Apple|channel-\d{1,4})$");
 
+    /// <summary>Spec 6.4: want - delta .. want + delta - 1 characters.</summary>
+    private static void ExtraLength(int length, int size, int average)
+    {
+        if (size > average) { Assert.Equal(0, length); return; }
+        int want = average - size, delta = (int)Math.Round(want * 0.2, MidpointRounding.AwayFromZero);
+        Assert.InRange(length, want - delta, Math.Max(want - delta, want + delta - 1));
+    }
+
     public static void Check(string entity, JsonElement e, long eventId)
     {
         var extra = e.GetProperty("extra").GetString()!;
@@ -111,6 +119,7 @@ internal static class NexmarkPlausibility
                 Assert.Matches(Email, e.GetProperty("emailAddress").GetString()!);
                 Assert.Matches(Card, e.GetProperty("creditCard").GetString()!);
                 Assert.Contains(e.GetProperty("state").GetString(), new[] { "AZ", "CA", "ID", "OR", "WA", "WY" });
+                ExtraLength(extra.Length, 8 + new[] { "name", "emailAddress", "creditCard", "city", "state" }.Sum(k => e.GetProperty(k).GetString()!.Length), 200);
                 break;
             case "auction":
                 Assert.InRange(e.GetProperty("initialBid").GetInt64(), 100, 100_000_000);
@@ -120,7 +129,7 @@ internal static class NexmarkPlausibility
                 Assert.InRange(e.GetProperty("itemName").GetString()!.Length, 0, 19);
                 Assert.InRange(e.GetProperty("description").GetString()!.Length, 0, 99);
                 Assert.InRange(e.GetProperty("seller").GetInt64(), 1000, 1000 + eventId / 50 + 10);
-                Assert.InRange(extra.Length, 0, 500);
+                ExtraLength(extra.Length, 8 + e.GetProperty("itemName").GetString()!.Length + e.GetProperty("description").GetString()!.Length + 40, 500);
                 break;
             case "bid":
                 Assert.InRange(e.GetProperty("price").GetInt64(), 100, 100_000_000);

@@ -113,6 +113,23 @@ public sealed class NexmarkGenerator
         Skip(eventsCountSoFar);
     }
 
+    /// <summary>
+    /// Resumes a generator from a saved position without replaying (spec 8.3): <paramref name="eventsCountSoFar"/> and,
+    /// for the Flink profile, the <see cref="RandomState"/> saved at that position. The configuration must be the
+    /// resolved one of the saved generator (<see cref="Configuration"/>), including its base time.
+    /// </summary>
+    public static NexmarkGenerator Resume(NexmarkConfiguration configuration, long eventsCountSoFar, long randomState)
+    {
+        var g = new NexmarkGenerator(configuration);
+        if (eventsCountSoFar < 0 || eventsCountSoFar > g.Limit)
+            throw new PiBenchException("InvalidSkip", PiBenchErrorCategory.InvalidArgument,
+                $"Cannot resume after {eventsCountSoFar} events; the generator's limit is {g.Limit}.", eventsCountSoFar,
+                "Pass the EventsCountSoFar saved from the same configuration.");
+        g._count = eventsCountSoFar;
+        if (g._profile == NexmarkProfile.Flink) g._rng.State = randomState;
+        return g;
+    }
+
     /// <summary>The resolved configuration (no nulls left) this generator runs with.</summary>
     public NexmarkConfiguration Configuration { get; }
 

@@ -76,7 +76,7 @@ public sealed partial class NexmarkQueryCatalog
         var index = JsonNode.Parse(ReadResource(assembly, "Queries/catalog.json"))!;
         var source = index["source"]!;
         foreach (var system in Enum.GetValues<StreamSystem>())
-            _sourceFiles[system] = (source[system.ToString()] as JsonArray ?? []).Select(n => n!.GetValue<string>()).ToList();
+            _sourceFiles[system] = (source[system.ToString()] as JsonArray ?? []).Select(n => "Queries/" + n!.GetValue<string>()).ToList();
         foreach (var (k, v) in source["defaults"] as JsonObject ?? []) _defaults[k] = v!.GetValue<string>();
         var names = new List<string>();
         foreach (var q in index["queries"] as JsonArray ?? [])
@@ -101,7 +101,7 @@ public sealed partial class NexmarkQueryCatalog
                     Description = q["description"]!.GetValue<string>(),
                     Supported = supported,
                     Notes = per["notes"]?.GetValue<string>() ?? "",
-                    Sql = StripHeader(sql),
+                    Sql = sql.Length > 0 ? StripHeader(sql) : "",
                     Inputs = string.Join(", ", (q["inputs"] as JsonArray ?? []).Select(i => i!.GetValue<string>())),
                     SourceTable = source["table"]?[system.ToString()]?.GetValue<string>() ?? "",
                     SinkTable = q["sink"]!.GetValue<string>(),

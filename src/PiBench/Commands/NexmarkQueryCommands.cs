@@ -43,6 +43,11 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
     [ValidateRange(1, 3600)]
     public int RequestTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Milliseconds between state polls while waiting.</summary>
+    [Parameter]
+    [ValidateRange(10, 60000)]
+    public int PollIntervalMilliseconds { get; set; } = 1000;
+
     private readonly Dictionary<string, IStreamEngine> _engines = new(StringComparer.Ordinal);
 
     /// <summary>The adapter for a system at the given (or bound) endpoints; cached for the command's lifetime.</summary>
@@ -63,6 +68,7 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
             EngineUri = ParseUri(engineUri, "EngineUri"),
             AuxiliaryUri = ParseUri(auxiliaryUri, "AuxiliaryUri"),
             RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds),
+            PollInterval = TimeSpan.FromMilliseconds(PollIntervalMilliseconds),
             SubmitTimeout = TimeSpan.FromSeconds(Math.Max(RequestTimeoutSeconds * 4, 60)),
         };
         IStreamEngine engine;

@@ -48,7 +48,11 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
     [ValidateRange(10, 60000)]
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
-    private readonly Dictionary<string, IStreamEngine> _engines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IDisposable> _engines = new(StringComparer.Ordinal);
+
+    /// <summary>Arroyo/Flink (validated by ValidateSet) to the Core enum; Core types stay out of parameter and field types,
+    /// because PowerShell reflects over cmdlet parameters before the module's load context is hooked.</summary>
+    protected static StreamSystem ParseSystem(string value) => Enum.Parse<StreamSystem>(value, ignoreCase: true);
 
     /// <summary>The adapter for a system at the given (or bound) endpoints; cached for the command's lifetime.</summary>
     protected IStreamEngine Engine(StreamSystem system, string? controller = null, string? engineUri = null, string? auxiliaryUri = null)
@@ -60,7 +64,7 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
             ThrowArgumentError("EngineEndpointMissing", $"No endpoint for {system}: give -ControllerAddress or -EngineUri.", system,
                 "Pass -ControllerAddress <controller node address> (or -EngineUri/-AuxiliaryUri).");
         var key = $"{system}|{controller}|{engineUri}|{auxiliaryUri}";
-        if (_engines.TryGetValue(key, out var cached)) return cached;
+        if (_engines.TryGetValue(key, out var cached)) return (IStreamEngine)cached;
         var settings = new StreamEngineSettings
         {
             System = system,
@@ -104,7 +108,7 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
 /// <example><code>Get-NexmarkQuery -System Arroyo</code><para>Lists every query for Arroyo with its support status.</para></example>
 /// <example><code>Get-NexmarkQuery -Name q5,q7 -System Flink | ForEach-Object Sql</code><para>Shows the Flink SQL of q5 and q7.</para></example>
 [Cmdlet(VerbsCommon.Get, "NexmarkQuery")]
-[OutputType(typeof(NexmarkQuery))]
+[OutputType("PiBench.Core.Engines.NexmarkQuery")]
 public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 {
     /// <summary>Query names (q0 … q22); wildcards allowed. All when omitted.</summary>
@@ -115,7 +119,8 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 
     /// <summary>Only this engine's version (Arroyo or Flink). Both when omitted.</summary>
     [Parameter(Position = 1)]
-    public StreamSystem System { get; set; }
+    [ValidateSet("Arroyo", "Flink")]
+    public string? System { get; set; }
 
     /// <summary>Only queries the engine can run.</summary>
     [Parameter]
@@ -123,7 +128,7 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        StreamSystem? system = MyInvocation.BoundParameters.ContainsKey(nameof(System)) ? System : null;
+        StreamSystem? system = string.IsNullOrEmpty(System) ? null : Enum.Parse<StreamSystem>(System, ignoreCase: true);
         foreach (var name in Name ?? ["*"])
         {
             try
@@ -149,7 +154,7 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 /// <example><code>Invoke-NexmarkQuery -Name q1,q3 -System Flink -ControllerAddress 192.168.2.70</code><para>Submits q1 and q3 to Flink at parallelism 9.</para></example>
 /// <example><code>Get-NexmarkQuery -System Arroyo -Supported | Invoke-NexmarkQuery -ControllerAddress 192.168.2.70 -Parallelism 9</code><para>Submits every query Arroyo can run.</para></example>
 [Cmdlet(VerbsLifecycle.Invoke, "NexmarkQuery", SupportsShouldProcess = true)]
-[OutputType(typeof(NexmarkQueryRun))]
+[OutputType("PiBench.Core.Engines.NexmarkQueryRun")]
 public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
 {
     /// <summary>Query names (q0 … q22).</summary>
@@ -159,7 +164,8 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
 
     /// <summary>The engine: Arroyo or Flink.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    public StreamSystem System { get; set; }
+    [ValidateSet("Arroyo", "Flink")]
+    public string System { get; set; } = "";
 
     /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink).</summary>
     [Parameter]
@@ -195,7 +201,7 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
     [Parameter]
     public SwitchParameter SkipUnsupported { get; set; }
 
-    private readonly List<(string Name, StreamSystem System)> _requested = [];
+    private readonly List<(string Name, string System)> _requested = [];
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -214,7 +220,7 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
             foreach (var (name, system) in _requested)
             {
                 NexmarkQuery q;
-                try { q = NexmarkQueryCatalog.Default.Get(name, system); }
+                try { q = NexmarkQueryCatalog.Default.Get(name, ParseSystem(system)); }
                 catch (PiBenchException ex) { ThrowTerminatingError(ex); throw; }
                 if (!q.Supported)
                 {
@@ -266,7 +272,8 @@ public abstract class NexmarkRunCmdlet : EngineEndpointCmdlet
 {
     /// <summary>The engine that runs the job.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    public StreamSystem System { get; set; }
+    [ValidateSet("Arroyo", "Flink")]
+    public string System { get; set; } = "";
 
     /// <summary>The engine's job id.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Job id from Invoke-NexmarkQuery")]
@@ -299,7 +306,7 @@ public abstract class NexmarkRunCmdlet : EngineEndpointCmdlet
     protected NexmarkQueryRun BoundRun() => new()
     {
         Name = Name ?? "",
-        System = System.ToString(),
+        System = ParseSystem(System).ToString(),
         JobId = JobId,
         PipelineId = PipelineId ?? "",
         JobName = JobName ?? Name ?? JobId,
@@ -318,7 +325,7 @@ public abstract class NexmarkRunCmdlet : EngineEndpointCmdlet
 /// <example><code>$runs | Get-NexmarkQueryRun</code><para>Refreshes every handle Invoke-NexmarkQuery returned.</para></example>
 /// <example><code>$run | Get-NexmarkQueryRun -Operator</code><para>Lists per-subtask records and backpressure of one query.</para></example>
 [Cmdlet(VerbsCommon.Get, "NexmarkQueryRun")]
-[OutputType(typeof(NexmarkQueryRun), typeof(StreamOperatorMetric))]
+[OutputType("PiBench.Core.Engines.NexmarkQueryRun", "PiBench.Core.Engines.StreamOperatorMetric")]
 public sealed class GetNexmarkQueryRunCommand : NexmarkRunCmdlet
 {
     /// <summary>Write one StreamOperatorMetric per operator subtask instead of the run.</summary>
@@ -327,7 +334,7 @@ public sealed class GetNexmarkQueryRunCommand : NexmarkRunCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var engine = Engine(System, null, EngineUri, AuxiliaryUri);
+        var engine = Engine(ParseSystem(System), null, EngineUri, AuxiliaryUri);
         try
         {
             var (run, metrics) = await NexmarkQueryRunner.RefreshAsync(engine, BoundRun(), cancellationToken);
@@ -351,7 +358,7 @@ public sealed class GetNexmarkQueryRunCommand : NexmarkRunCmdlet
 /// </remarks>
 /// <example><code>Invoke-NexmarkQuery q5 Flink -ControllerAddress 192.168.2.70 | Wait-NexmarkQueryRun -TimeoutSeconds 120</code><para>Submits q5 and waits until it runs.</para></example>
 [Cmdlet(VerbsLifecycle.Wait, "NexmarkQueryRun")]
-[OutputType(typeof(NexmarkQueryRun))]
+[OutputType("PiBench.Core.Engines.NexmarkQueryRun")]
 public sealed class WaitNexmarkQueryRunCommand : NexmarkRunCmdlet
 {
     /// <summary>Wait for Running (default) or Terminal (Stopped, Finished or Failed).</summary>
@@ -366,16 +373,17 @@ public sealed class WaitNexmarkQueryRunCommand : NexmarkRunCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var engine = Engine(System, null, EngineUri, AuxiliaryUri);
+        var engine = Engine(ParseSystem(System), null, EngineUri, AuxiliaryUri);
         var run = BoundRun();
         var terminal = State == "Terminal";
+        var progress = Progress; // observed on pool threads: posted to the pipeline thread
         var label = string.IsNullOrEmpty(run.Name) ? run.JobId : run.Name;
         try
         {
             await engine.WaitAsync(run.ToHandle(),
                 s => terminal ? s.State.IsTerminal() : s.State == StreamJobState.Running,
                 TimeSpan.FromSeconds(TimeoutSeconds), cancellationToken,
-                s => WriteProgressNow("Wait for Nexmark queries", $"{label}: {s.EngineState}", -1, label),
+                s => progress.Report("Wait for Nexmark queries", $"{label}: {s.EngineState}", -1, label),
                 failOnFailed: !terminal);
             CompleteProgress("Wait for Nexmark queries", label);
             var (refreshed, _) = await NexmarkQueryRunner.RefreshAsync(engine, run, cancellationToken);
@@ -395,12 +403,13 @@ public sealed class WaitNexmarkQueryRunCommand : NexmarkRunCmdlet
 /// <example><code>$runs | Stop-NexmarkQuery</code><para>Stops every query immediately and deletes the Arroyo pipelines.</para></example>
 /// <example><code>$run | Stop-NexmarkQuery -Mode Graceful -PassThru</code><para>Stops one query gracefully and returns its final state.</para></example>
 [Cmdlet(VerbsLifecycle.Stop, "NexmarkQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(NexmarkQueryRun))]
+[OutputType("PiBench.Core.Engines.NexmarkQueryRun")]
 public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
 {
     /// <summary>Graceful or Immediate (default).</summary>
     [Parameter]
-    public StreamStopMode Mode { get; set; } = StreamStopMode.Immediate;
+    [ValidateSet("Graceful", "Immediate")]
+    public string Mode { get; set; } = "Immediate";
 
     /// <summary>Return once the engine accepted the stop request (no wait, no cleanup).</summary>
     [Parameter]
@@ -423,12 +432,12 @@ public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
     {
         var run = BoundRun();
         var label = string.IsNullOrEmpty(run.Name) ? run.JobId : run.Name;
-        var engine = Engine(System, null, EngineUri, AuxiliaryUri);
+        var engine = Engine(ParseSystem(System), null, EngineUri, AuxiliaryUri);
         if (!ShouldProcess($"{label} ({System} job {JobId})", $"Stop ({Mode})")) return;
         try
         {
             var job = run.ToHandle();
-            await engine.StopAsync(job, Mode, cancellationToken);
+            await engine.StopAsync(job, Enum.Parse<StreamStopMode>(Mode, ignoreCase: true), cancellationToken);
             if (NoWait)
             {
                 if (PassThru) WriteObject((await NexmarkQueryRunner.RefreshAsync(engine, run, cancellationToken)).Run);
@@ -451,16 +460,17 @@ public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
 /// <example><code>Get-StreamWorker -System Flink -ControllerAddress 192.168.2.70</code><para>Lists the nine TaskManagers.</para></example>
 /// <example><code>Get-StreamWorker -System Arroyo -ControllerAddress 192.168.2.70</code><para>Shows how many Arroyo nodes and slots the controller has.</para></example>
 [Cmdlet(VerbsCommon.Get, "StreamWorker")]
-[OutputType(typeof(StreamWorker))]
+[OutputType("PiBench.Core.Engines.StreamWorker")]
 public sealed class GetStreamWorkerCommand : EngineEndpointCmdlet
 {
     /// <summary>The engine: Arroyo or Flink.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    public StreamSystem System { get; set; }
+    [ValidateSet("Arroyo", "Flink")]
+    public string System { get; set; } = "";
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var engine = Engine(System);
+        var engine = Engine(ParseSystem(System));
         try
         {
             foreach (var w in await engine.GetWorkersAsync(cancellationToken)) WriteObject(w);

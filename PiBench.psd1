@@ -36,6 +36,12 @@
         'ConvertTo-NexmarkJson'
 
         # Engines and queries
+        'Get-NexmarkQuery'
+        'Invoke-NexmarkQuery'
+        'Get-NexmarkQueryRun'
+        'Wait-NexmarkQueryRun'
+        'Stop-NexmarkQuery'
+        'Get-StreamWorker'
 
         # Cluster deployment
 

@@ -478,7 +478,12 @@ public sealed class NexmarkGeneratorRun
             }
             catch (ProduceException<Null, byte[]> ex)
             {
-                Fail("KafkaProduceFailed", PiBenchErrorCategory.WriteError, $"The Kafka client refused an event for {tp}: {ex.Error.Code}: {ex.Error.Reason}.");
+                // a broker error seen earlier (librdkafka then fails new messages for the topic at once) is a delivery failure;
+                // a local one (message too large, unknown partition, fatal state) is the client refusing the event
+                var local = ex.Error.IsLocalError;
+                Fail(local ? "KafkaProduceFailed" : "KafkaDeliveryFailed", PiBenchErrorCategory.WriteError,
+                    $"Kafka {(local ? "client refused" : "did not accept")} an event for {tp}: {ex.Error.Code}: {ex.Error.Reason}.",
+                    "Check the broker and the topic; the counts show how far the run got.");
                 return false;
             }
         }

@@ -23,13 +23,17 @@ public sealed class NexmarkGeneratorRunTests
         return run;
     }
 
-    [Fact]
-    public async Task Unthrottled_SpreadsEventsExactly_OverAllPartitions_AndAccountsForEach()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Unthrottled_SpreadsEventsExactly_OverAllPartitions_AndAccountsForEach(bool pipelined)
     {
         using var c = EmbeddedKafkaCluster.Start(3);
         c.CreateTopic("spread", 7, 3);
         const long n = 20_003;
-        var run = await RunToEnd(Options(c, "spread", 0, n));
+        var o = Options(c, "spread", 0, n);
+        o.PipelineGeneration = pipelined;
+        var run = await RunToEnd(o);
 
         Assert.Equal("Completed", run.State);
         Assert.True(run.Valid, run.InvalidReason);

@@ -41,6 +41,11 @@ public sealed class ProducerRunOptions
     public string Compression { get; set; } = "lz4";
     public int QueueBufferingMaxMessages { get; set; } = 500_000;
     /// <summary>
+    /// Send through librdkafka's C API directly (default; no managed object per message) instead of
+    /// Confluent.Kafka's Produce + delivery handler. Falls back to Confluent.Kafka when an export is missing.
+    /// </summary>
+    public bool NativeClient { get; set; } = true;
+    /// <summary>
     /// Generate and serialise on a second thread, up to 65,536 events ahead of the sender. Off by default: on the
     /// 2-core build host the extra thread cost more than it saved (producer-vs-kcat benchmark); not yet measured on a Pi 4.
     /// </summary>
@@ -60,7 +65,7 @@ public sealed class ProducerRunOptions
 /// State Failed, an Error and the counts so far. A run that finished but missed the rate (achieved &lt; 99.5 % of
 /// target, or p99 lag over the bound) ends FellBehind with Valid = false and the reason.
 /// </summary>
-public sealed class NexmarkGeneratorRun
+public sealed class NexmarkGeneratorRun : IRunProducerEvents
 {
     private static readonly ConcurrentDictionary<int, NexmarkGeneratorRun> s_runs = new();
     private static int s_nextId;
@@ -69,8 +74,7 @@ public sealed class NexmarkGeneratorRun
     private readonly INexmarkPayloadSourceFactory _sources;
     private readonly ILogSink _log;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private IProducer<Null, byte[]>? _producer;
-    private TopicPartition[] _tps = Array.Empty<TopicPartition>();
+    private IRunProducer? _producer;
     private long[] _sentPerPartition = Array.Empty<long>();
     private long[] _ackedPerPartition = Array.Empty<long>();
     private long _sent, _acked, _failed;
@@ -132,7 +136,9 @@ public sealed class NexmarkGeneratorRun
     public long Failed => Interlocked.Read(ref _failed);
     /// <summary>Sent but not yet acknowledged or failed (0 once the run has ended).</summary>
     public long Pending => Math.Max(0, Sent - Acknowledged - Failed);
-    public int Partitions => _tps.Length;
+    public int Partitions => _sentPerPartition.Length;
+    /// <summary>The Kafka client that sent: librdkafka (direct, the default) or Confluent.Kafka.</summary>
+    public string Client => _producer?.Kind ?? "";
     /// <summary>Events sent per partition, "0:n0 1:n1 ..." (scalar, Export-Csv friendly).</summary>
     public string PartitionCounts => string.Join(" ", _sentPerPartition.Select((n, p) => $"{p}:{Volatile.Read(ref _sentPerPartition[p])}"));
     /// <summary>99th percentile of send time - intended time, ms (updated every 250 ms while running).</summary>
@@ -228,15 +234,13 @@ public sealed class NexmarkGeneratorRun
 
     private void Open(int partitions)
     {
-        _tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(_o.Topic, new Partition(p))).ToArray();
         _sentPerPartition = new long[partitions];
         _ackedPerPartition = new long[partitions];
+        var config = BuildConfig(_o);
         try
         {
-            _producer = new ProducerBuilder<Null, byte[]>(BuildConfig(_o))
-                .SetErrorHandler(OnError)
-                .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.Verbose($"librdkafka {m.Facility}: {m.Message}"); })
-                .Build();
+            _producer = (_o.NativeClient ? (IRunProducer?)NativeRunProducer.TryCreate(config, _o.Topic, this) : null)
+                ?? new ConfluentRunProducer(config, _o.Topic, partitions, this);
         }
         catch (ArgumentException ex)
         {
@@ -256,35 +260,38 @@ public sealed class NexmarkGeneratorRun
         Interlocked.CompareExchange(ref _failure, new Failure(errorId, category, message, recommended), null);
     }
 
-    private void OnError(IProducer<Null, byte[]> _, Confluent.Kafka.Error e)
+    void IRunProducerEvents.ClientError(ErrorCode code, string reason, bool fatal)
     {
-        if (e.IsFatal)
-            Fail("KafkaProducerFatal", PiBenchErrorCategory.InvalidOperation, $"The Kafka producer hit a fatal error: {e.Code}: {e.Reason}.");
-        else if (e.Code == ErrorCode.Local_AllBrokersDown)
-            Fail("KafkaBrokerUnavailable", PiBenchErrorCategory.ConnectionError, $"All Kafka brokers of {_o.BootstrapServers} are down: {e.Reason}.",
+        if (fatal)
+            Fail("KafkaProducerFatal", PiBenchErrorCategory.InvalidOperation, $"The Kafka producer hit a fatal error: {code}: {reason}.");
+        else if (code == ErrorCode.Local_AllBrokersDown)
+            Fail("KafkaBrokerUnavailable", PiBenchErrorCategory.ConnectionError, $"All Kafka brokers of {_o.BootstrapServers} are down: {reason}.",
                 "Check the broker (Kafka on the controller node) and the network; then start a new run.");
         else
-            _log.Verbose($"librdkafka error {e.Code}: {e.Reason}");
+            _log.Verbose($"librdkafka error {code}: {reason}");
     }
 
-    private void OnDelivery(DeliveryReport<Null, byte[]> r)
+    void IRunProducerEvents.ClientLog(int level, string facility, string message)
+    {
+        if (level <= 4) _log.Verbose($"librdkafka {facility}: {message}"); // syslog warning and worse
+    }
+
+    void IRunProducerEvents.DeliveryFailed(int partition, ErrorCode code, string reason)
     {
         if (_countsClosed) return;
-        if (r.Error.IsError)
-        {
-            Interlocked.Increment(ref _failed);
-            if (_purging && r.Error.Code is ErrorCode.Local_PurgeQueue or ErrorCode.Local_PurgeInflight) return; // our own stop/failure drain
-            Fail(r.Error.Code is ErrorCode.Local_MsgTimedOut ? "KafkaDeliveryTimeout" : "KafkaDeliveryFailed",
-                r.Error.Code is ErrorCode.Local_MsgTimedOut ? PiBenchErrorCategory.OperationTimeout : PiBenchErrorCategory.WriteError,
-                $"Kafka did not accept an event for {r.TopicPartition}: {r.Error.Code}: {r.Error.Reason}.",
-                "Check the broker and the topic; the counts show how far the run got.");
-        }
-        else
-        {
-            Interlocked.Increment(ref _acked);
-            var p = r.Partition.Value;
-            if ((uint)p < (uint)_ackedPerPartition.Length) Interlocked.Increment(ref _ackedPerPartition[p]);
-        }
+        Interlocked.Increment(ref _failed);
+        if (_purging && code is ErrorCode.Local_PurgeQueue or ErrorCode.Local_PurgeInflight) return; // our own stop/failure drain
+        Fail(code is ErrorCode.Local_MsgTimedOut ? "KafkaDeliveryTimeout" : "KafkaDeliveryFailed",
+            code is ErrorCode.Local_MsgTimedOut ? PiBenchErrorCategory.OperationTimeout : PiBenchErrorCategory.WriteError,
+            $"Kafka did not accept an event for {_o.Topic} [{partition}]: {code}: {reason}.",
+            "Check the broker and the topic; the counts show how far the run got.");
+    }
+
+    void IRunProducerEvents.Delivered(int partition)
+    {
+        if (_countsClosed) return;
+        Interlocked.Increment(ref _acked);
+        if ((uint)partition < (uint)_ackedPerPartition.Length) Interlocked.Increment(ref _ackedPerPartition[partition]);
     }
 
     /// <summary>Asks the producer thread to stop sending; queued messages are purged, in-flight ones get a bounded drain.</summary>
@@ -374,8 +381,7 @@ public sealed class NexmarkGeneratorRun
         var producer = _producer!;
         var source = _sources.Create();
         var buffer = new ArrayBufferWriter<byte>(4096);
-        var handler = new Action<DeliveryReport<Null, byte[]>>(OnDelivery);
-        var partitions = _tps.Length;
+        var partitions = _sentPerPartition.Length;
         var total = _o.TotalEvents;
         var rate = _o.EventsPerSecond;
         var throttled = rate > 0;
@@ -399,7 +405,7 @@ public sealed class NexmarkGeneratorRun
         using var feed = PayloadFeed.Create(source, _o.PipelineGeneration);
         Func<bool> stopping = () => _stopRequested || _failure is not null;
         if (!feed.TryTake(stopping, out var first)) return;
-        if (!TryProduce(producer, _tps[0], new Message<Null, byte[]> { Value = first }, handler)) return;
+        if (!TryProduce(producer, 0, first)) return;
         var start = Stopwatch.GetTimestamp();
         Interlocked.Exchange(ref _startTicks, start);
         Interlocked.Exchange(ref _lastSendTicks, start);
@@ -458,8 +464,7 @@ public sealed class NexmarkGeneratorRun
             {
                 if (!feed.TryTake(stopping, out var value)) { if (!stopping()) total = i; break; }
                 var p = (int)(i % partitions);
-                var message = new Message<Null, byte[]> { Value = value };
-                if (!TryProduce(producer, _tps[p], message, handler)) return;
+                if (!TryProduce(producer, p, value)) return;
                 var sentAt = Stopwatch.GetTimestamp();
                 Interlocked.Exchange(ref _lastSendTicks, sentAt);
                 Interlocked.Increment(ref _sent);
@@ -474,17 +479,14 @@ public sealed class NexmarkGeneratorRun
         }
     }
 
-    private bool TryProduce(IProducer<Null, byte[]> producer, TopicPartition tp, Message<Null, byte[]> message, Action<DeliveryReport<Null, byte[]>> handler)
+    private bool TryProduce(IRunProducer producer, int partition, ReadOnlySpan<byte> value)
     {
         var stallUntil = 0L;
         while (true)
         {
-            try
-            {
-                producer.Produce(tp, message, handler);
-                return true;
-            }
-            catch (ProduceException<Null, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            var r = producer.Produce(partition, value, out var code, out var reason);
+            if (r == ProduceResult.Ok) return true;
+            if (r == ProduceResult.QueueFull)
             {
                 // local queue full: the broker is slower than the schedule; wait (bounded) and count the lag
                 var now = Stopwatch.GetTimestamp();
@@ -498,17 +500,15 @@ public sealed class NexmarkGeneratorRun
                     return false;
                 }
                 Thread.Sleep(1);
+                continue;
             }
-            catch (ProduceException<Null, byte[]> ex)
-            {
-                // a broker error seen earlier (librdkafka then fails new messages for the topic at once) is a delivery failure;
-                // a local one (message too large, unknown partition, fatal state) is the client refusing the event
-                var local = ex.Error.IsLocalError;
-                Fail(local ? "KafkaProduceFailed" : "KafkaDeliveryFailed", PiBenchErrorCategory.WriteError,
-                    $"Kafka {(local ? "client refused" : "did not accept")} an event for {tp}: {ex.Error.Code}: {ex.Error.Reason}.",
-                    "Check the broker and the topic; the counts show how far the run got.");
-                return false;
-            }
+            // a broker error seen earlier (librdkafka then fails new messages for the topic at once) is a delivery failure;
+            // a local one (message too large, unknown partition, fatal state) is the client refusing the event
+            var local = (int)code < 0;
+            Fail(local ? "KafkaProduceFailed" : "KafkaDeliveryFailed", PiBenchErrorCategory.WriteError,
+                $"Kafka {(local ? "client refused" : "did not accept")} an event for {_o.Topic} [{partition}]: {code}: {reason}.",
+                "Check the broker and the topic; the counts show how far the run got.");
+            return false;
         }
     }
 
@@ -556,7 +556,7 @@ public sealed class NexmarkGeneratorRun
         {
             // a stop or a failure: drop what is still queued (and, after a failure, in flight), then drain briefly
             _purging = true;
-            try { RdKafkaNative.Purge(producer, RdKafkaNative.PurgeQueue | (_failure is not null ? RdKafkaNative.PurgeInflight : 0) | RdKafkaNative.PurgeNonBlocking); }
+            try { producer.Purge(RdKafkaNative.PurgeQueue | (_failure is not null ? RdKafkaNative.PurgeInflight : 0) | RdKafkaNative.PurgeNonBlocking); }
             catch (Exception ex) when (ex is PiBenchException or EntryPointNotFoundException or DllNotFoundException) { _log.Verbose("purge unavailable: " + ex.Message); }
             var drainEnd = Stopwatch.GetTimestamp() + (long)(_o.DrainTimeout.TotalSeconds * freq);
             while (producer.Flush(TimeSpan.FromMilliseconds(100)) > 0 && Stopwatch.GetTimestamp() < drainEnd) { }

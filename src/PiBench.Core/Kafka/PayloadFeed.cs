@@ -9,8 +9,8 @@ namespace PiBench.Core.Kafka;
 /// </summary>
 internal abstract class PayloadFeed : IDisposable
 {
-    /// <summary>The next value; false when the source is exhausted or the feed was stopped.</summary>
-    public abstract bool TryTake(Func<bool> stopRequested, out byte[] value);
+    /// <summary>The next value (valid until the next call); false when the source is exhausted or the feed was stopped.</summary>
+    public abstract bool TryTake(Func<bool> stopRequested, out ReadOnlySpan<byte> value);
     public virtual void Dispose() { }
 
     public static PayloadFeed Create(INexmarkPayloadSource source, bool pipelined) =>
@@ -20,11 +20,11 @@ internal abstract class PayloadFeed : IDisposable
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(4096);
 
-        public override bool TryTake(Func<bool> stopRequested, out byte[] value)
+        public override bool TryTake(Func<bool> stopRequested, out ReadOnlySpan<byte> value)
         {
             _buffer.ResetWrittenCount();
-            if (!source.TryNext(_buffer, out _)) { value = Array.Empty<byte>(); return false; }
-            value = _buffer.WrittenSpan.ToArray();
+            if (!source.TryNext(_buffer, out _)) { value = default; return false; }
+            value = _buffer.WrittenSpan;
             return true;
         }
     }
@@ -80,7 +80,7 @@ internal abstract class PayloadFeed : IDisposable
             }
         }
 
-        public override bool TryTake(Func<bool> stopRequested, out byte[] value)
+        public override bool TryTake(Func<bool> stopRequested, out ReadOnlySpan<byte> value)
         {
             var head = _head;
             var spin = new SpinWait();
@@ -89,10 +89,10 @@ internal abstract class PayloadFeed : IDisposable
                 if (_exhausted && head >= Volatile.Read(ref _tail))
                 {
                     if (_error is { } e) throw new InvalidOperationException("The event generator failed: " + e.Message, e);
-                    value = Array.Empty<byte>();
+                    value = default;
                     return false;
                 }
-                if (stopRequested()) { value = Array.Empty<byte>(); return false; }
+                if (stopRequested()) { value = default; return false; }
                 spin.SpinOnce(sleep1Threshold: -1); // the generator is behind: yield, do not sleep a whole ms
             }
             value = _ring[head & _mask];

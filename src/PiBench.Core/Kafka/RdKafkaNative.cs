@@ -115,6 +115,82 @@ internal static unsafe class RdKafkaNative
         yield return "/usr/lib/" + (RuntimeInformation.ProcessArchitecture == Architecture.Arm ? "arm-linux-gnueabihf" : "x86_64-linux-gnu") + "/librdkafka.so.1";
     }
 
+    /// <summary>Producer entry points for <see cref="NativeRunProducer"/>; null if an export is missing.</summary>
+    public sealed class Producer
+    {
+        public delegate* unmanaged<IntPtr> ConfNew;
+        public delegate* unmanaged<IntPtr, void> ConfDestroy;
+        public delegate* unmanaged<IntPtr, byte*, byte*, byte*, nuint, int> ConfSet;
+        public delegate* unmanaged<IntPtr, IntPtr, void> ConfSetOpaque;
+        public delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, IntPtr, void>, void> ConfSetDrMsgCb;
+        public delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, IntPtr, void>, void> ConfSetErrorCb;
+        public delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, IntPtr, void>, void> ConfSetLogCb;
+        public delegate* unmanaged<int, IntPtr, byte*, nuint, IntPtr> New;
+        public delegate* unmanaged<IntPtr, void> Destroy;
+        public delegate* unmanaged<IntPtr, byte*, IntPtr, IntPtr> TopicNew;
+        public delegate* unmanaged<IntPtr, void> TopicDestroy;
+        public delegate* unmanaged<IntPtr, int, int, byte*, nuint, void*, nuint, IntPtr, int> Produce;
+        public delegate* unmanaged<int> LastError;
+        public delegate* unmanaged<IntPtr, int, int> Poll;
+        public delegate* unmanaged<IntPtr, int, int> Flush;
+        public delegate* unmanaged<IntPtr, int> OutqLen;
+        public delegate* unmanaged<IntPtr, int, int> Purge;
+        public delegate* unmanaged<IntPtr, IntPtr> Opaque;
+        public delegate* unmanaged<int, IntPtr> Err2Str;
+    }
+
+    private static Producer? s_producer;
+    private static bool s_producerTried;
+
+    public static Producer? ProducerExports()
+    {
+        if (s_producerTried) return s_producer;
+        lock (s_gate)
+        {
+            if (s_producerTried) return s_producer;
+            Get();
+            var lib = NativeLibrary.Load(LibraryPath!);
+            IntPtr E(string n) => NativeLibrary.TryGetExport(lib, n, out var a) ? a : IntPtr.Zero;
+            var names = new[] { "rd_kafka_conf_new", "rd_kafka_conf_destroy", "rd_kafka_conf_set", "rd_kafka_conf_set_opaque",
+                "rd_kafka_conf_set_dr_msg_cb", "rd_kafka_conf_set_error_cb", "rd_kafka_conf_set_log_cb", "rd_kafka_new", "rd_kafka_destroy",
+                "rd_kafka_topic_new", "rd_kafka_topic_destroy", "rd_kafka_produce", "rd_kafka_last_error", "rd_kafka_poll", "rd_kafka_flush",
+                "rd_kafka_outq_len", "rd_kafka_purge", "rd_kafka_opaque", "rd_kafka_err2str" };
+            var a = names.Select(E).ToArray();
+            if (a.Any(p => p == IntPtr.Zero)) { s_producerTried = true; return null; }
+            s_producer = new Producer
+            {
+                ConfNew = (delegate* unmanaged<IntPtr>)a[0],
+                ConfDestroy = (delegate* unmanaged<IntPtr, void>)a[1],
+                ConfSet = (delegate* unmanaged<IntPtr, byte*, byte*, byte*, nuint, int>)a[2],
+                ConfSetOpaque = (delegate* unmanaged<IntPtr, IntPtr, void>)a[3],
+                ConfSetDrMsgCb = (delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, IntPtr, void>, void>)a[4],
+                ConfSetErrorCb = (delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, IntPtr, void>, void>)a[5],
+                ConfSetLogCb = (delegate* unmanaged<IntPtr, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, IntPtr, void>, void>)a[6],
+                New = (delegate* unmanaged<int, IntPtr, byte*, nuint, IntPtr>)a[7],
+                Destroy = (delegate* unmanaged<IntPtr, void>)a[8],
+                TopicNew = (delegate* unmanaged<IntPtr, byte*, IntPtr, IntPtr>)a[9],
+                TopicDestroy = (delegate* unmanaged<IntPtr, void>)a[10],
+                Produce = (delegate* unmanaged<IntPtr, int, int, byte*, nuint, void*, nuint, IntPtr, int>)a[11],
+                LastError = (delegate* unmanaged<int>)a[12],
+                Poll = (delegate* unmanaged<IntPtr, int, int>)a[13],
+                Flush = (delegate* unmanaged<IntPtr, int, int>)a[14],
+                OutqLen = (delegate* unmanaged<IntPtr, int>)a[15],
+                Purge = (delegate* unmanaged<IntPtr, int, int>)a[16],
+                Opaque = (delegate* unmanaged<IntPtr, IntPtr>)a[17],
+                Err2Str = (delegate* unmanaged<int, IntPtr>)a[18],
+            };
+            s_producerTried = true;
+            return s_producer;
+        }
+    }
+
+    public static string ErrorString(int err)
+    {
+        var x = ProducerExports();
+        var p = x is null ? IntPtr.Zero : x.Err2Str(err);
+        return p == IntPtr.Zero ? ((ErrorCode)err).ToString() : Marshal.PtrToStringUTF8(p) ?? "";
+    }
+
     /// <summary>The rd_kafka_t* behind a Confluent client (internal SafeHandle <c>Handle.LibrdkafkaHandle</c>).</summary>
     public static SafeHandle RdKafkaHandleOf(IClient client)
     {

@@ -24,16 +24,19 @@ public sealed class NexmarkGeneratorRunTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Unthrottled_SpreadsEventsExactly_OverAllPartitions_AndAccountsForEach(bool pipelined)
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public async Task Unthrottled_SpreadsEventsExactly_OverAllPartitions_AndAccountsForEach(bool pipelined, bool native)
     {
         using var c = EmbeddedKafkaCluster.Start(3);
         c.CreateTopic("spread", 7, 3);
         const long n = 20_003;
         var o = Options(c, "spread", 0, n);
         o.PipelineGeneration = pipelined;
+        o.NativeClient = native;
         var run = await RunToEnd(o);
+        Assert.Equal(native ? "librdkafka" : "Confluent.Kafka", run.Client);
 
         Assert.Equal("Completed", run.State);
         Assert.True(run.Valid, run.InvalidReason);

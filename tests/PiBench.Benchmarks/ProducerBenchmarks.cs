@@ -49,15 +49,18 @@ public static class ProducerBenchmarks
         }
     }
 
-    private static async Task<(double Rate, NexmarkGeneratorRun Run)> RunPiBench(EmbeddedKafkaCluster c, string topic, long n, INexmarkPayloadSourceFactory f, bool pipelined = false)
+    private static async Task<(double Rate, NexmarkGeneratorRun Run)> RunPiBench(EmbeddedKafkaCluster c, string topic, long n, INexmarkPayloadSourceFactory f, bool pipelined = false, int block = 1)
     {
         var sw = Stopwatch.StartNew();
         var run = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
         {
-            BootstrapServers = c.BootstrapServers, Topic = topic, EventsPerSecond = 0, TotalEvents = n, PipelineGeneration = pipelined,
+            BootstrapServers = c.BootstrapServers, Topic = topic, EventsPerSecond = 0, TotalEvents = n, PipelineGeneration = pipelined, PartitionBlock = block,
         }, f, null, CancellationToken.None);
         await run.WaitAsync(CancellationToken.None);
         sw.Stop();
+        if (Environment.GetEnvironmentVariable("PIBENCH_VERBOSE") == "1")
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {topic}: wall {sw.Elapsed.TotalSeconds:F3} s, first to last send {n / run.AchievedRate:F3} s (send rate {run.AchievedRate:N0}/s), start to end {run.DurationSeconds:F3} s, last send to flushed {(run.FlushedTicks - run.LastSendTicks) / (double)Stopwatch.Frequency:F3} s, close {(run.ClosedTicks - run.FlushedTicks) / (double)Stopwatch.Frequency:F3} s, client {run.Client}"));
         if (run.Acknowledged != n) throw new InvalidOperationException($"PiBench run {run.State}: {run.Acknowledged}/{n} acknowledged, {run.Error}");
         return (n / sw.Elapsed.TotalSeconds, run);
     }
@@ -114,23 +117,24 @@ public static class ProducerBenchmarks
         try
         {
             var reps = (int)Arg(args, "PIBENCH_REPS", 3);
-            var rows = new List<(double K, double R, double L, double P)>();
+            var rows = new List<(double K, double R, double L, double P, double B)>();
             for (var rep = 1; rep <= reps; rep++)
             {
                 // each rep: kcat and the three PiBench variants back to back on one fresh cluster, so they share its load
                 using var c = EmbeddedKafkaCluster.Start(1);
-                foreach (var t in new[] { "kcat", "replay", "live", "piped" }) c.CreateTopic(t, 9, 1);
+                foreach (var t in new[] { "kcat", "replay", "live", "piped", "block" }) c.CreateTopic(t, 9, 1);
                 var kcat = RunKcat(c, "kcat", file, n);
                 var (replay, _) = await RunPiBench(c, "replay", n, new Replay(messages));
                 var (live, _) = await RunPiBench(c, "live", n, Nexmark(n));
                 var (piped, _) = await RunPiBench(c, "piped", n, Nexmark(n), pipelined: true);
-                rows.Add((kcat, replay, live, piped));
+                var (blocked, _) = await RunPiBench(c, "block", n, Nexmark(n), block: 1024);
+                rows.Add((kcat, replay, live, piped, blocked));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"rep {rep}: kcat {kcat,9:N0}/s | replay {replay,9:N0}/s = {replay / kcat:F2}x | live {live,9:N0}/s = {live / kcat:F2}x | live pipelined {piped,9:N0}/s = {piped / kcat:F2}x"));
+                    $"rep {rep}: kcat {kcat,9:N0}/s | replay {replay,9:N0}/s = {replay / kcat:F2}x | live {live,9:N0}/s = {live / kcat:F2}x | live pipelined {piped,9:N0}/s = {piped / kcat:F2}x | live, 1024-event partition blocks {blocked,9:N0}/s = {blocked / kcat:F2}x"));
             }
-            var med = (k: Median(rows.Select(r => r.K)), r: Median(rows.Select(r => r.R / r.K)), l: Median(rows.Select(r => r.L / r.K)), p: Median(rows.Select(r => r.P / r.K)));
+            var med = (k: Median(rows.Select(r => r.K)), r: Median(rows.Select(r => r.R / r.K)), l: Median(rows.Select(r => r.L / r.K)), p: Median(rows.Select(r => r.P / r.K)), b: Median(rows.Select(r => r.B / r.K)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median of {reps}: kcat {med.k:N0} msg/s; PiBench replay {med.r:F2}x, live generator {med.l:F2}x, live pipelined {med.p:F2}x (goal >= 0.90x); load {File.ReadAllText("/proc/loadavg").Trim()}"));
+                $"median of {reps}: kcat {med.k:N0} msg/s; PiBench replay {med.r:F2}x, live generator {med.l:F2}x, live pipelined {med.p:F2}x, live with 1024-event partition blocks {med.b:F2}x (goal >= 0.90x); load {File.ReadAllText("/proc/loadavg").Trim()}"));
         }
         finally
         {

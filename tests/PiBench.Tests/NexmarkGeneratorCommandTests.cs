@@ -100,6 +100,7 @@ public sealed class NexmarkGeneratorCommandTests(ModuleFixture fx)
         Assert.Equal((9001L, 9001L, 0L), (L(r, run, "Sent"), L(r, run, "Acknowledged"), L(r, run, "Failed")));
         Assert.Equal("0:3001 1:3000 2:3000", S(r, run, "PartitionCounts"));
         Assert.Contains("Nexmark Flink Seed=3", S(r, run, "Source"));
+        Assert.Equal("librdkafka", S(r, run, "Client"));
         Assert.True(Convert.ToDouble(r.Prop(run, "AchievedRate")) > 0);
         // the CSV contract: scalar properties only
         foreach (var p in r.Output[run].Properties)

@@ -183,7 +183,7 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
     private void Poll()
     {
         var x = RdKafkaNative.ProducerExports()!;
-        while (!_closing) x.Poll(_rk, 100);
+        while (!_closing) x.Poll(_rk, 10);
     }
 
     public ProduceResult Produce(int partition, ReadOnlySpan<byte> value, out ErrorCode error, out string reason)

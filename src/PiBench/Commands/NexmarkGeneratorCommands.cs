@@ -67,7 +67,7 @@ public sealed class InitializeNexmarkTopicCommand : PiBenchCmdlet
 /// <summary>Starts producing Nexmark events into Kafka at a fixed rate and returns a run handle at once.</summary>
 /// <remarks>
 /// <para>Open loop: event i has the intended send time start + i / EventsPerSecond and is sent when it is due, never
-/// earlier, to partition i mod partitions. The schedule lag (send time - intended time) is recorded; after a stall
+/// earlier, to partition i mod partitions (or in blocks, -PartitionBlock). The schedule lag (send time - intended time) is recorded; after a stall
 /// the producer catches up at no more than 2 x the target rate (a token bucket holding at most 2 ms of that, or
 /// 64 events). Events are the Nexmark generator's (Flink or Beam profile, seeded) in the Flink suite's Kafka JSON.</para>
 /// <para>The handle (NexmarkGeneratorRun) reports Sent, Acknowledged, Failed, TargetRate, AchievedRate,
@@ -75,7 +75,8 @@ public sealed class InitializeNexmarkTopicCommand : PiBenchCmdlet
 /// Sent = Acknowledged + Failed. A delivery failure or a broker that goes away ends the run (State Failed) with
 /// the error and the counts so far; a run that could not hold the rate (achieved below 99.5 % of the target or p99
 /// lag above -MaxScheduleLagMs) ends FellBehind with Valid = $false and InvalidReason.</para>
-/// <para>Producer: acks=all, idempotence, linger 20 ms, 1 MB batches, lz4. The topic must exist (Initialize-NexmarkTopic).
+/// <para>Producer: librdkafka called directly (the Client property says which client sent), acks=all, idempotence,
+/// linger 20 ms, 1 MB batches, lz4. The topic must exist (Initialize-NexmarkTopic).
 /// -Wait runs in the foreground; Ctrl+C then stops the run.</para>
 /// </remarks>
 /// <example><code>$run = Start-NexmarkGenerator -Topic nexmark -BootstrapServers 192.168.1.101:9092 -EventsPerSecond 50000 -TotalEvents 3000000</code><para>Produces three million events at 50,000 per second in the background.</para></example>
@@ -128,6 +129,11 @@ public sealed class StartNexmarkGeneratorCommand : PiBenchCmdlet
     [Parameter]
     public SwitchParameter Synthetic { get; set; }
 
+    /// <summary>Consecutive events per partition: event i goes to partition (i / PartitionBlock) mod partitions. Default 1 (strict round robin); larger blocks mean fewer, larger broker batches.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int PartitionBlock { get; set; } = 1;
+
     /// <summary>Wait in the foreground until the run ends; Ctrl+C stops the run.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -144,7 +150,7 @@ public sealed class StartNexmarkGeneratorCommand : PiBenchCmdlet
         var options = new ProducerRunOptions
         {
             BootstrapServers = BootstrapServers, Topic = Topic, EventsPerSecond = EventsPerSecond, TotalEvents = TotalEvents,
-            MaxScheduleLagP99Ms = MaxScheduleLagMs,
+            MaxScheduleLagP99Ms = MaxScheduleLagMs, PartitionBlock = PartitionBlock,
         };
         var run = await NexmarkGeneratorRun.StartAsync(options, sources, Log, cancellationToken);
         WriteVerbose($"Run {run.Id}: {run.Source}");

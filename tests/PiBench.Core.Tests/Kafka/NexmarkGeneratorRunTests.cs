@@ -55,6 +55,19 @@ public sealed class NexmarkGeneratorRunTests
     }
 
     [Fact]
+    public async Task PartitionBlocks_SpreadWholeBlocksInTurn()
+    {
+        using var c = EmbeddedKafkaCluster.Start(1);
+        c.CreateTopic("blocks", 3, 1);
+        var o = Options(c, "blocks", 0, 10_000);
+        o.PartitionBlock = 1_000; // blocks 0..9 go to partitions 0,1,2,0,1,2,0,1,2,0
+        var run = await RunToEnd(o);
+        Assert.Equal(new long[] { 4_000, 3_000, 3_000 }, run.GetAcknowledgedPerPartition());
+        var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, "blocks", 3, TimeSpan.FromSeconds(10));
+        Assert.Equal(new long[] { 4_000, 3_000, 3_000 }, marks.Select(m => m.High - m.Low).ToArray());
+    }
+
+    [Fact]
     public async Task Paced_NeverRunsAheadOfSchedule_AndReportsLag()
     {
         using var c = EmbeddedKafkaCluster.Start(1);

@@ -135,6 +135,10 @@ public sealed class NexmarkGeneratorTests
         var a = new NexmarkGenerator(Flink());
         for (int i = 0; i < 300; i++) a.Next();
         Assert.NotEqual(3, a.RandomState);
+        var b = NexmarkGenerator.Resume(a.Configuration, a.EventsCountSoFar, a.RandomState);
+        for (int i = 0; i < 200; i++)
+            Assert.Equal(NexmarkJson.ToJsonString(a.Next(), NexmarkJsonShape.Vector), NexmarkJson.ToJsonString(b.Next(), NexmarkJsonShape.Vector));
+        Assert.Equal("InvalidSkip", Assert.Throws<PiBenchException>(() => NexmarkGenerator.Resume(Flink(), -1, 0)).ErrorId);
         Assert.Equal(0, new NexmarkGenerator(Beam()).RandomState);
     }
 

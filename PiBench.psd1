@@ -34,6 +34,15 @@
         # Nexmark generator and Kafka
         'Get-NexmarkEvent'
         'ConvertTo-NexmarkJson'
+        'Start-EmbeddedKafka'
+        'Get-EmbeddedKafka'
+        'Stop-EmbeddedKafka'
+        'Initialize-NexmarkTopic'
+        'Start-NexmarkGenerator'
+        'Get-NexmarkGenerator'
+        'Wait-NexmarkGenerator'
+        'Stop-NexmarkGenerator'
+        'Measure-NexmarkGenerator'
 
         # Engines and queries
         'Get-NexmarkQuery'

@@ -106,6 +106,7 @@ public sealed class ClusterTopology
     public FlinkSettings Flink { get; init; } = new();
 
     public PiNode Controller => Nodes.First(n => n.Role == NodeRole.Controller);
+    public string ControllerAddress => Controller.Address;
     public IReadOnlyList<PiNode> Workers => Nodes.Where(n => n.Role == NodeRole.Worker).ToList();
     public int WorkerCount => Nodes.Count(n => n.Role == NodeRole.Worker);
     /// <summary>Query parallelism: the explicit value, else one per worker.</summary>

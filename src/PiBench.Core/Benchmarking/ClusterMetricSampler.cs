@@ -1,0 +1,101 @@
+using PiBench.Core.Remote;
+using PiBench.Core.Topology;
+
+namespace PiBench.Core.Benchmarking;
+
+/// <summary>Settings of a sampling session.</summary>
+public sealed class ClusterMetricSamplerOptions
+{
+    /// <summary>Seconds between snapshots on each node. Default 1.</summary>
+    public double IntervalSeconds { get; init; } = 1;
+    /// <summary>Samples per node (each needs two snapshots); 0 = until cancelled.</summary>
+    public long Count { get; init; }
+    /// <summary>
+    /// In continuous mode the remote loop is re-armed after this many snapshots (one new command on the same SSH
+    /// connection), so the per-command output buffer stays bounded. The snapshot chain is kept across segments.
+    /// </summary>
+    public int SegmentSnapshots { get; init; } = 600;
+    public SshOptions? Ssh { get; init; }
+}
+
+/// <summary>
+/// Samples CPU, memory, network, disk, temperature and throttling on every node over ONE long-lived SSH command per
+/// node: a remote sh loop prints a delimited snapshot each interval, lines are streamed back as they arrive, and each
+/// pair of consecutive snapshots becomes a <see cref="ClusterMetricSample"/>. No process is started per sample on the
+/// controlling side, and intervals are measured on the node's own clock.
+/// </summary>
+public static class ClusterMetricSampler
+{
+    /// <summary>
+    /// Samples the nodes until <paramref name="options"/>.Count samples per node were taken or <paramref name="ct"/> is
+    /// cancelled (cancellation ends the run normally). <paramref name="onSample"/> and <paramref name="onError"/> are
+    /// called from SSH reader threads; a node failure is reported there and the other nodes go on.
+    /// </summary>
+    public static async Task RunAsync(SshConnectionPool pool, IReadOnlyList<PiNode> nodes, ClusterMetricSamplerOptions options,
+        Action<ClusterMetricSample> onSample, Action<PiBenchException> onError, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (nodes.Count == 0)
+            throw new PiBenchException("NoNodesSelected", PiBenchErrorCategory.ObjectNotFound, "No node matches the selection.", null,
+                "Check -NodeName against the names in the topology file (Get-PiNode).");
+        _ = SnapshotProtocol.BuildCommand(options.IntervalSeconds, 1); // validates the interval up front
+        await Task.WhenAll(nodes.Select(n => RunNodeAsync(pool, n, options, onSample, onError, ct))).ConfigureAwait(false);
+    }
+
+    private static async Task RunNodeAsync(SshConnectionPool pool, PiNode node, ClusterMetricSamplerOptions options,
+        Action<ClusterMetricSample> onSample, Action<PiBenchException> onError, CancellationToken ct)
+    {
+        var stream = new NodeSnapshotStream(node.Name);
+        long samples = 0;
+        var run = new RemoteCommandOptions
+        {
+            OnOutputLine = line =>
+            {
+                var s = stream.Feed(line);
+                if (s is null) return;
+                Interlocked.Increment(ref samples);
+                onSample(s);
+            },
+        };
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                long snapshots;
+                if (options.Count > 0)
+                {
+                    var needed = options.Count - Interlocked.Read(ref samples) + (stream.Latest is null ? 1 : 0);
+                    if (needed <= 0) return;
+                    snapshots = needed;
+                }
+                else snapshots = Math.Max(2, options.SegmentSnapshots);
+                var before = stream.Snapshots;
+                var result = await pool.RunAsync(node, SnapshotProtocol.BuildCommand(options.IntervalSeconds, snapshots, sleepFirst: stream.Latest is not null), run, options.Ssh, ct)
+                    .ConfigureAwait(false);
+                if (ct.IsCancellationRequested) return;
+                if (stream.Snapshots == before)
+                {
+                    onError(new PiBenchException("MetricSamplerNoOutput", PiBenchErrorCategory.InvalidData,
+                        $"{node.Name}: the metric loop ended (exit {result.ExitCode}) without printing a snapshot. {Trim(result.StdErr)}",
+                        node.Name, "Check that the node runs Linux with /proc mounted and a POSIX sh (Invoke-PiCommand 'cat /proc/stat')."));
+                    return;
+                }
+                if (options.Count > 0 && Interlocked.Read(ref samples) >= options.Count) return;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (PiBenchException ex)
+        {
+            onError(ex);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            onError(new PiBenchException("MetricSamplerFailed", PiBenchErrorCategory.ConnectionError,
+                $"{node.Name}: metric sampling failed: {ex.Message}", node.Name, "Check the node with Test-PiNode.", ex));
+        }
+    }
+
+    private static string Trim(string s) => s.Length > 300 ? s[..300] + "..." : s.Trim();
+}

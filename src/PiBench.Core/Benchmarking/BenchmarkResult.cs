@@ -1,0 +1,46 @@
+namespace PiBench.Core.Benchmarking;
+
+/// <summary>
+/// One measured (or not run) query repetition. Flat scalars, the same properties on every instance, so
+/// <c>Invoke-Benchmark | Export-Csv</c> gives a clean table. Figures that could not be measured are NaN, never 0.
+/// </summary>
+public sealed class BenchmarkResult
+{
+    public string System { get; set; } = "";
+    public string Query { get; set; } = "";
+    public int Repetition { get; set; }
+    public int Parallelism { get; set; }
+    /// <summary>Generator target rate, events/s.</summary>
+    public double TargetRate { get; set; }
+    /// <summary>Events the engine consumed per second over the measured window (input consumer-group offsets).</summary>
+    public double InputRate { get; set; } = double.NaN;
+    /// <summary>Result records produced per second over the measured window (output topic end offsets).</summary>
+    public double OutputRate { get; set; } = double.NaN;
+    public long EventsIn { get; set; }
+    public long EventsOut { get; set; }
+    public double LatencyP50Ms { get; set; } = double.NaN;
+    public double LatencyP99Ms { get; set; } = double.NaN;
+    public double LatencyP999Ms { get; set; } = double.NaN;
+    public double LatencyMaxMs { get; set; } = double.NaN;
+    /// <summary>CPU time of every node over the measured window, core-seconds.</summary>
+    public double CpuCoreSeconds { get; set; } = double.NaN;
+    /// <summary>Mean busy share of a node over the window, 0..100 (100 = all cores of a node busy).</summary>
+    public double CpuPercentPerNode { get; set; } = double.NaN;
+    /// <summary>Highest used memory of any node during the window, MB.</summary>
+    public double MemoryPeakMB { get; set; } = double.NaN;
+    /// <summary>Bytes received plus sent per node over the window (mean over nodes), MB (10^6 bytes).</summary>
+    public double NetworkMBPerNode { get; set; } = double.NaN;
+    public bool Valid { get; set; }
+    /// <summary>Why the run is invalid (reasons separated by "; "), "" when valid.</summary>
+    public string InvalidReason { get; set; } = "";
+    /// <summary>Completed, Failed, Stopped (Ctrl+C during the query) or NotRun.</summary>
+    public string Status { get; set; } = "NotRun";
+    public long Seed { get; set; }
+    public string EngineVersion { get; set; } = "";
+    public DateTimeOffset StartedAt { get; set; }
+    /// <summary>Length of the measured window, seconds.</summary>
+    public double DurationS { get; set; }
+
+    /// <summary>Key used by -Resume: one cell per (system, query, repetition).</summary>
+    public string Key => $"{System.ToLowerInvariant()}|{Query.ToLowerInvariant()}|{Repetition}";
+}

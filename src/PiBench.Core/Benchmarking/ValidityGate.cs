@@ -1,0 +1,66 @@
+namespace PiBench.Core.Benchmarking;
+
+/// <summary>What the validity gate looks at for one measured run.</summary>
+public sealed class ValidityInput
+{
+    /// <summary>The generator's own verdict (NexmarkGeneratorRun.Valid) and reason; null when it was not consulted.</summary>
+    public bool? GeneratorValid { get; init; }
+    public string GeneratorReason { get; init; } = "";
+    /// <summary>Nodes with a get_throttled "now" bit in any sample of the window.</summary>
+    public IReadOnlyList<string> ThrottledNodes { get; init; } = Array.Empty<string>();
+    /// <summary>Job restarts seen during the window (engine job attempt / restart count).</summary>
+    public int JobRestarts { get; init; }
+    /// <summary>Terminal job state seen during the window (FAILED, CANCELED, ...), "" when it kept running.</summary>
+    public string JobFailure { get; init; } = "";
+    /// <summary>Consumer-group lag of the input topic over the window: (seconds since start, lag in events).</summary>
+    public IReadOnlyList<(double Seconds, double Lag)> LagSeries { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>Target input rate, events/s (for the lag bound).</summary>
+    public double TargetRate { get; init; }
+    /// <summary>Engine-reported input rate and the Kafka-offset input rate, for the cross-check (NaN = not available).</summary>
+    public double EngineInputRate { get; init; } = double.NaN;
+    public double OffsetInputRate { get; init; } = double.NaN;
+    /// <summary>Share of expected metric samples that are missing (0..1).</summary>
+    public double MissingSampleFraction { get; init; }
+}
+
+/// <summary>Thresholds of the gate (methodology §3.2, §3.3, §3.7).</summary>
+public sealed class ValidityThresholds
+{
+    /// <summary>Lag may grow by at most this fraction of the load per second (Theodolite / ShuffleBench: 1 %).</summary>
+    public double MaxLagSlopeFractionOfLoad { get; init; } = 0.01;
+    /// <summary>Engine and Kafka input rates may differ by this fraction before the run is flagged. Default 5 %.</summary>
+    public double RateCrossCheckTolerance { get; init; } = 0.05;
+    /// <summary>Largest tolerated share of missing metric samples. Default 10 %.</summary>
+    public double MaxMissingSampleFraction { get; init; } = 0.10;
+}
+
+/// <summary>Decides Valid / InvalidReason. Invalid runs are kept and reported, never dropped.</summary>
+public static class ValidityGate
+{
+    public static (bool Valid, string Reason) Evaluate(ValidityInput input, ValidityThresholds? thresholds = null)
+    {
+        var t = thresholds ?? new ValidityThresholds();
+        var reasons = new List<string>();
+        if (input.GeneratorValid == false)
+            reasons.Add("generator fell behind" + (string.IsNullOrWhiteSpace(input.GeneratorReason) ? "" : $" ({input.GeneratorReason})"));
+        if (input.ThrottledNodes.Count > 0)
+            reasons.Add($"node throttled: {string.Join(",", input.ThrottledNodes.Distinct().Order(StringComparer.Ordinal))}");
+        if (input.JobRestarts > 0) reasons.Add($"job restarted {input.JobRestarts} time(s)");
+        if (!string.IsNullOrEmpty(input.JobFailure)) reasons.Add($"job {input.JobFailure}");
+        if (input.LagSeries.Count >= 3 && input.TargetRate > 0)
+        {
+            var slope = Statistics.Slope(input.LagSeries.Select(p => (p.Seconds, p.Lag)).ToList());
+            if (double.IsFinite(slope) && slope > t.MaxLagSlopeFractionOfLoad * input.TargetRate)
+                reasons.Add($"consumer lag unbounded (+{slope:0.#} events/s, limit {t.MaxLagSlopeFractionOfLoad * input.TargetRate:0.#})");
+        }
+        if (double.IsFinite(input.EngineInputRate) && double.IsFinite(input.OffsetInputRate) && input.OffsetInputRate > 0)
+        {
+            var diff = Math.Abs(input.EngineInputRate - input.OffsetInputRate) / input.OffsetInputRate;
+            if (diff > t.RateCrossCheckTolerance)
+                reasons.Add($"engine input rate {input.EngineInputRate:0.##} differs from Kafka offsets {input.OffsetInputRate:0.##} by {diff:P1} (tolerance {t.RateCrossCheckTolerance:P0})");
+        }
+        if (input.MissingSampleFraction > t.MaxMissingSampleFraction)
+            reasons.Add($"{input.MissingSampleFraction:P0} of metric samples missing");
+        return (reasons.Count == 0, string.Join("; ", reasons));
+    }
+}

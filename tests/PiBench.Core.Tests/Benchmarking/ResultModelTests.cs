@@ -1,0 +1,271 @@
+using PiBench.Core.Benchmarking;
+using Xunit;
+
+namespace PiBench.Core.Tests.Benchmarking;
+
+public sealed class StatisticsTests
+{
+    [Fact]
+    public void Summarize_MeanAndStudentT95_KnownValues()
+    {
+        // 10, 12, 14: mean 12, sd 2, t(2) = 4.303 -> half width 4.303 * 2 / sqrt(3) = 4.9687
+        var s = Statistics.Summarize(new[] { 10.0, 12, 14 });
+        Assert.Equal(3, s.Count);
+        Assert.Equal(12, s.Mean, 9);
+        Assert.Equal(2, s.StdDev, 9);
+        Assert.Equal(4.303 * 2 / Math.Sqrt(3), s.HalfWidth, 6);
+        Assert.Equal(12 - s.HalfWidth, s.CiLow, 9);
+    }
+
+    [Fact]
+    public void Summarize_IgnoresNaN_AndSingleValueHasNoInterval()
+    {
+        var s = Statistics.Summarize(new[] { 5.0, double.NaN });
+        Assert.Equal(1, s.Count);
+        Assert.Equal(5, s.Mean);
+        Assert.True(double.IsNaN(s.CiLow));
+        Assert.True(double.IsNaN(Statistics.Summarize(Array.Empty<double>()).Mean));
+    }
+
+    [Theory]
+    [InlineData(1, 12.706)]
+    [InlineData(4, 2.776)]
+    [InlineData(30, 2.042)]
+    [InlineData(1000, 1.960)]
+    public void TCritical_Table(int df, double t) => Assert.Equal(t, Statistics.TCritical95(df), 3);
+
+    [Fact]
+    public void Slope_OfALine()
+    {
+        var pts = Enumerable.Range(0, 10).Select(i => ((double)i, 3.0 * i + 7)).ToList();
+        Assert.Equal(3, Statistics.Slope(pts), 9);
+        Assert.True(double.IsNaN(Statistics.Slope(new[] { (1.0, 2.0) })));
+    }
+}
+
+public sealed class SteadyStateTests
+{
+    [Fact]
+    public void Detects_TheEndOfARamp()
+    {
+        // 15 s ramp from 0 to ~10,000/s, then steady with +-2 % noise.
+        var rng = new Random(7);
+        var series = Enumerable.Range(0, 15).Select(i => i * 700.0)
+            .Concat(Enumerable.Range(0, 45).Select(_ => 10_000 * (1 + (rng.NextDouble() - 0.5) * 0.04))).ToList();
+        var r = SteadyState.Detect(series, fixedWarmupSamples: 30);
+        Assert.True(r.Detected);
+        Assert.Equal("Detected", r.Method);
+        Assert.InRange(r.StartIndex, 13, 16);
+    }
+
+    [Fact]
+    public void FallsBack_ToFixedWarmup_WhenNeverSteady_OrWhenForced()
+    {
+        var rng = new Random(3);
+        var noisy = Enumerable.Range(0, 60).Select(_ => rng.NextDouble() * 10_000).ToList();
+        var r = SteadyState.Detect(noisy, fixedWarmupSamples: 30);
+        Assert.False(r.Detected);
+        Assert.Equal(30, r.StartIndex);
+        var flat = Enumerable.Repeat(100.0, 60).ToList();
+        var forced = SteadyState.Detect(flat, fixedWarmupSamples: 20, forceFixed: true);
+        Assert.Equal(("FixedWarmup", 20), (forced.Method, forced.StartIndex));
+        Assert.Equal(0, SteadyState.Detect(flat, 20).StartIndex);
+    }
+}
+
+public sealed class ValidityGateTests
+{
+    [Fact]
+    public void CleanRun_IsValid()
+    {
+        var lag = Enumerable.Range(0, 60).Select(i => ((double)i, 500.0 + (i % 3) * 10)).ToList();
+        var (valid, reason) = ValidityGate.Evaluate(new ValidityInput { GeneratorValid = true, LagSeries = lag, TargetRate = 10_000, EngineInputRate = 9990, OffsetInputRate = 10_000 });
+        Assert.True(valid, reason);
+        Assert.Equal("", reason);
+    }
+
+    [Fact]
+    public void EachCondition_InvalidatesWithItsReason()
+    {
+        Assert.Contains("generator fell behind (achieved 80 %)", ValidityGate.Evaluate(new ValidityInput { GeneratorValid = false, GeneratorReason = "achieved 80 %" }).Reason);
+        Assert.Contains("node throttled: pi3,pi5", ValidityGate.Evaluate(new ValidityInput { ThrottledNodes = new[] { "pi5", "pi3", "pi5" } }).Reason);
+        Assert.Contains("job restarted 2 time(s)", ValidityGate.Evaluate(new ValidityInput { JobRestarts = 2 }).Reason);
+        Assert.Contains("job FAILED", ValidityGate.Evaluate(new ValidityInput { JobFailure = "FAILED" }).Reason);
+        // Lag growing by 500 events/s at a 10,000/s load: 5 % > 1 % bound.
+        var growing = Enumerable.Range(0, 30).Select(i => ((double)i, 500.0 * i)).ToList();
+        var lag = ValidityGate.Evaluate(new ValidityInput { LagSeries = growing, TargetRate = 10_000 });
+        Assert.False(lag.Valid);
+        Assert.Contains("consumer lag unbounded", lag.Reason);
+        Assert.Contains("differs from Kafka offsets", ValidityGate.Evaluate(new ValidityInput { EngineInputRate = 8000, OffsetInputRate = 10_000 }).Reason);
+        Assert.Contains("metric samples missing", ValidityGate.Evaluate(new ValidityInput { MissingSampleFraction = 0.5 }).Reason);
+        var two = ValidityGate.Evaluate(new ValidityInput { JobRestarts = 1, ThrottledNodes = new[] { "pi2" } });
+        Assert.Equal(2, two.Reason.Split("; ").Length);
+    }
+}
+
+public sealed class ResourceSummaryTests
+{
+    private static ClusterMetricSample S(string node, DateTimeOffset t, double cpu, double mem, double rx, double tx, bool? thr = false) => new()
+    {
+        Node = node, Timestamp = t, IntervalSeconds = 1, CpuPercent = cpu, CpuCores = 4, CpuCoreSeconds = cpu / 100 * 4,
+        MemoryUsedMB = mem, NetworkRxBytesPerSec = rx, NetworkTxBytesPerSec = tx, Throttled = thr,
+    };
+
+    [Fact]
+    public void SumsCoreSeconds_OverTheWindowOnly()
+    {
+        var t0 = DateTimeOffset.Parse("2026-11-30T12:00:00Z");
+        var samples = new List<ClusterMetricSample>();
+        for (var i = 1; i <= 10; i++)
+        {
+            samples.Add(S("pi1", t0.AddSeconds(i), 50, 1000 + i, 1_000_000, 500_000));
+            samples.Add(S("pi2", t0.AddSeconds(i), 25, 800, 2_000_000, 0, thr: i == 7));
+        }
+        samples.Add(S("pi1", t0.AddSeconds(30), 100, 9999, 0, 0, thr: true)); // outside the window
+        var r = ResourceSummary.FromSamples(samples, t0, t0.AddSeconds(10), new[] { "pi1", "pi2" }, 1);
+        Assert.Equal(10 * (2.0 + 1.0), r.CpuCoreSeconds, 6);
+        Assert.Equal(37.5, r.CpuPercentPerNode, 6);
+        Assert.Equal(1010, r.MemoryPeakMB);
+        Assert.Equal((15.0 + 20.0) / 2, r.NetworkMBPerNode, 6);
+        Assert.Equal(new[] { "pi2" }, r.ThrottledNodes);
+        Assert.Equal(0, r.MissingSampleFraction, 6);
+    }
+
+    [Fact]
+    public void MissingSamples_AreCounted_NotZeroFilled()
+    {
+        var t0 = DateTimeOffset.Parse("2026-11-30T12:00:00Z");
+        var samples = Enumerable.Range(1, 5).Select(i => S("pi1", t0.AddSeconds(i), 50, 100, 0, 0)).ToList();
+        var r = ResourceSummary.FromSamples(samples, t0, t0.AddSeconds(10), new[] { "pi1", "pi2" }, 1);
+        Assert.Equal(0.75, r.MissingSampleFraction, 6);
+        var none = ResourceSummary.FromSamples(Array.Empty<ClusterMetricSample>(), t0, t0.AddSeconds(10), new[] { "pi1" }, 1);
+        Assert.True(double.IsNaN(none.CpuCoreSeconds));
+        Assert.Equal(1, none.MissingSampleFraction);
+    }
+}
+
+public sealed class LatencyRecorderTests
+{
+    [Fact]
+    public void Percentiles_FromAppendMinusEventTime_AndNegativesCounted()
+    {
+        var rec = new LatencyRecorder();
+        const long t0 = 1_764_504_000_000;
+        for (var i = 1; i <= 1000; i++) rec.Record(t0 + i * 10, t0 + i * 10 - i); // latencies 1..1000 ms
+        rec.Record(t0, t0 + 5); // broker time before event time: counted, not recorded
+        Assert.Equal(1000, rec.Count);
+        Assert.Equal(1, rec.NegativeCount);
+        Assert.InRange(rec.PercentileMs(50), 499, 501.5);
+        Assert.InRange(rec.PercentileMs(99), 989, 991.5);
+        Assert.InRange(rec.MaxMs, 999, 1001);
+        Assert.Equal(11, rec.IntervalCounts().Count); // append times t0+10 ms .. t0+10,000 ms touch 11 one-second intervals
+        Assert.True(double.IsNaN(new LatencyRecorder().PercentileMs(50)));
+    }
+
+    [Fact]
+    public void IntervalLog_IsReadableByHdrHistogram()
+    {
+        var rec = new LatencyRecorder();
+        const long t0 = 1_764_504_000_000;
+        for (var i = 0; i < 300; i++) rec.Record(t0 + i * 10, t0 + i * 10 - 20);
+        var path = Path.Combine(Path.GetTempPath(), $"pibench-{Guid.NewGuid():N}.hlog");
+        try
+        {
+            rec.WriteIntervalLog(path, DateTimeOffset.FromUnixTimeMilliseconds(t0));
+            using var fs = File.OpenRead(path);
+            using var reader = new HdrHistogram.HistogramLogReader(fs);
+            var hs = reader.ReadHistograms().ToList();
+            Assert.Equal(3, hs.Count);
+            Assert.Equal(300, hs.Sum(h => h.TotalCount));
+        }
+        finally { File.Delete(path); }
+    }
+}
+
+public sealed class ResultsFilesTests
+{
+    private static BenchmarkResult R(string q, int rep, double inRate, bool valid = true, string status = "Completed") => new()
+    {
+        System = "Arroyo", Query = q, Repetition = rep, Parallelism = 9, TargetRate = 10_000, InputRate = inRate, OutputRate = inRate / 2,
+        EventsIn = (long)inRate * 120, EventsOut = (long)inRate * 60, LatencyP50Ms = 12.5, LatencyP99Ms = 40, LatencyP999Ms = 80, LatencyMaxMs = 120,
+        CpuCoreSeconds = 21.456, CpuPercentPerNode = 30, MemoryPeakMB = 900, NetworkMBPerNode = 12, Valid = valid,
+        InvalidReason = valid ? "" : "node throttled: pi3", Status = status, Seed = 42, EngineVersion = "0.11.0",
+        StartedAt = DateTimeOffset.Parse("2025-10-04T18:00:00+00:00"), DurationS = 120,
+    };
+
+    private static BenchmarkRunDocument Doc() => new()
+    {
+        System = "Arroyo", EngineVersion = "0.11.0", TargetRate = 10_000, TotalEvents = 10_000_000, Parallelism = 9, Seed = 42,
+        StartedAt = DateTimeOffset.Parse("2025-10-04T18:00:00+00:00"), Queries = new() { "q1", "q5" },
+        Results = new() { R("q1", 1, 2150.10), R("q1", 2, 2150.30), R("q5", 1, 2152.40), R("q5", 2, 0, status: "NotRun") },
+    };
+
+    [Fact]
+    public void Text_KeepsTheSeedLayout()
+    {
+        var lines = ResultsFiles.FormatText(Doc()).Split('\n');
+        Assert.Equal(new[]
+        {
+            "==========================================",
+            "ARROYO BENCHMARK RESULTS",
+            "==========================================",
+            "",
+            "Benchmark Configuration:",
+            "  System:               arroyo",
+            "  Timestamp:            2025-10-04T18:00:00+00:00",
+            "  Target Events/sec:    10000",
+            "  Total Events:         10000000",
+            "  Parallelism:          9",
+            "",
+            "==========================================",
+            "Query Results",
+            "==========================================",
+            "",
+            "Query      Input Rate           Output Throughput    Core×Time     ",
+            "---------- -------------------- -------------------- ---------------",
+            "q1         2150.20 events/sec   1075.10 events/sec   21.46 core-sec ",
+            "q5         2152.40 events/sec   1076.20 events/sec   21.46 core-sec ",
+            "",
+        }, lines.Take(20));
+        // The seed padded by bytes: the header's last cell is 15 bytes in UTF-8.
+        Assert.Equal(15, System.Text.Encoding.UTF8.GetByteCount(lines[15][(10 + 1 + 20 + 1 + 20 + 1)..]));
+    }
+
+    [Fact]
+    public void Json_RoundTrips_ResumeKeysSkipNotRun_AndWriteIsAtomic()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-results-{Guid.NewGuid():N}");
+        try
+        {
+            var doc = Doc();
+            var name = ResultsFiles.BaseName(doc.StartedAt);
+            Assert.Equal("benchmark_results_20251004_180000", name);
+            var (txt, json) = ResultsFiles.Write(dir, name, doc);
+            Assert.True(File.Exists(txt));
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
+            var back = ResultsFiles.Read(json);
+            Assert.Equal(4, back.Results.Count);
+            Assert.Equal(new[] { "arroyo|q1|1", "arroyo|q1|2", "arroyo|q5|1" }, back.CompletedKeys().Order());
+            Assert.Equal(2150.10, back.Results[0].InputRate);
+            Assert.True(double.IsNaN(new BenchmarkResult().LatencyP50Ms));
+            var q1 = back.Summaries.Single(s => s.Query == "q1" && s.Figure == "InputRate");
+            Assert.Equal(2, q1.Count);
+            Assert.Equal(2150.2, q1.Mean, 6);
+            Assert.True(q1.CiLow < q1.Mean && q1.Mean < q1.CiHigh);
+            Assert.Contains("ci95=[", File.ReadAllText(txt));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Read_RejectsAForeignFile()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "not json");
+            Assert.Equal("ResultsFileInvalid", Assert.Throws<PiBenchException>(() => ResultsFiles.Read(path)).ErrorId);
+        }
+        finally { File.Delete(path); }
+    }
+}

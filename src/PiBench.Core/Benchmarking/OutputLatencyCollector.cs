@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.Json;
+using Confluent.Kafka;
+
+namespace PiBench.Core.Benchmarking;
+
+/// <summary>Reads the event time (or window end) a query result carries.</summary>
+public static class ResultEventTime
+{
+    /// <summary>Fields looked up, in order: window end for windowed queries, else the event's own time.</summary>
+    public static readonly string[] Fields = { "window_end", "windowEnd", "wend", "dateTime", "date_time", "event_time", "eventTime" };
+
+    /// <summary>
+    /// Extracts a Unix-millisecond time from a top-level JSON field of <paramref name="json"/>: a number (epoch ms) or
+    /// a string (ISO 8601 or "yyyy-MM-dd HH:mm:ss[.fff]", read as UTC when it has no offset).
+    /// </summary>
+    public static bool TryExtractMs(ReadOnlySpan<byte> json, out long ms)
+    {
+        ms = 0;
+        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            var r = new Utf8JsonReader(json);
+            if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return false;
+            while (r.Read())
+            {
+                if (r.TokenType == JsonTokenType.EndObject && r.CurrentDepth == 0) break;
+                if (r.TokenType != JsonTokenType.PropertyName || r.CurrentDepth != 1) { if (r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) r.Skip(); continue; }
+                var name = r.GetString()!;
+                if (!r.Read()) return false;
+                if (Array.IndexOf(Fields, name) < 0) { r.Skip(); continue; }
+                if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) found[name] = n;
+                else if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) found[name] = (long)d;
+                else if (r.TokenType == JsonTokenType.String && TryParseTime(r.GetString()!, out var t)) found[name] = t;
+            }
+        }
+        catch (JsonException) { return false; }
+        foreach (var f in Fields)
+            if (found.TryGetValue(f, out ms)) return true;
+        return false;
+    }
+
+    internal static bool TryParseTime(string s, out long ms)
+    {
+        ms = 0;
+        if (long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out ms)) return true;
+        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+        {
+            ms = t.ToUnixTimeMilliseconds();
+            return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// Consumes a query's output topic and records, per result, the broker timestamp minus the event time it carries into
+/// a <see cref="LatencyRecorder"/>. With the output topic on <c>message.timestamp.type=LogAppendTime</c> the broker
+/// stamps the append time, so both ends of the latency come from one clock when the generator's event times are
+/// stamped on the same node (Pi1); with CreateTime the stamp is the engine's producer clock and
+/// <see cref="TimestampType"/> says so. Records without an event time are counted in <see cref="Unparsed"/>.
+/// </summary>
+public sealed class OutputLatencyCollector : IDisposable
+{
+    private readonly IConsumer<Ignore, byte[]> _consumer;
+    private readonly LatencyRecorder _recorder;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private long _records, _unparsed, _logAppend, _create;
+    private volatile Exception? _error;
+
+    private OutputLatencyCollector(IConsumer<Ignore, byte[]> consumer, LatencyRecorder recorder)
+    {
+        _consumer = consumer;
+        _recorder = recorder;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "pibench-latency" };
+    }
+
+    public long Records => Interlocked.Read(ref _records);
+    public long Unparsed => Interlocked.Read(ref _unparsed);
+    /// <summary>LogAppendTime, CreateTime, Mixed, or "" before the first record.</summary>
+    public string TimestampType
+    {
+        get
+        {
+            var a = Interlocked.Read(ref _logAppend); var c = Interlocked.Read(ref _create);
+            return a > 0 && c > 0 ? "Mixed" : a > 0 ? "LogAppendTime" : c > 0 ? "CreateTime" : "";
+        }
+    }
+    public Exception? Error => _error;
+
+    /// <summary>Starts reading every partition of <paramref name="topic"/> from the beginning (fresh topic per run) or the end.</summary>
+    public static OutputLatencyCollector Start(string bootstrapServers, string topic, int partitions, LatencyRecorder recorder, bool fromBeginning = true)
+    {
+        var cfg = new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers, GroupId = "pibench-latency-" + Guid.NewGuid().ToString("N")[..8],
+            EnableAutoCommit = false, EnablePartitionEof = false, FetchWaitMaxMs = 50,
+        };
+        var consumer = new ConsumerBuilder<Ignore, byte[]>(cfg).SetLogHandler((_, _) => { }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, fromBeginning ? Offset.Beginning : Offset.End)));
+        var c = new OutputLatencyCollector(consumer, recorder);
+        c._thread.Start();
+        return c;
+    }
+
+    private void Loop()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                ConsumeResult<Ignore, byte[]>? r;
+                try { r = _consumer.Consume(TimeSpan.FromMilliseconds(100)); }
+                catch (ConsumeException) { continue; } // transient (e.g. topic not there yet): bounded by the stop flag
+                if (r?.Message is null) continue;
+                var ts = r.Message.Timestamp;
+                if (ts.Type == Confluent.Kafka.TimestampType.LogAppendTime) Interlocked.Increment(ref _logAppend); else Interlocked.Increment(ref _create);
+                Interlocked.Increment(ref _records);
+                if (r.Message.Value is { } v && ResultEventTime.TryExtractMs(v, out var eventMs)) _recorder.Record(ts.UnixTimestampMs, eventMs);
+                else Interlocked.Increment(ref _unparsed);
+            }
+        }
+        catch (Exception ex) { _error = ex; }
+    }
+
+    /// <summary>Stops reading (bounded: the loop polls every 100 ms).</summary>
+    public void Stop()
+    {
+        _stop.Cancel();
+        _thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        try { _consumer.Close(); } catch (KafkaException) { }
+        _consumer.Dispose();
+        _stop.Dispose();
+    }
+}

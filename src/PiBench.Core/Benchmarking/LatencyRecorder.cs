@@ -19,6 +19,10 @@ public sealed class LatencyRecorder
     public LatencyRecorder(long intervalMs = 1000) => _intervalMs = Math.Max(1, intervalMs);
 
     public long Count { get { lock (_gate) return _total.TotalCount; } }
+    /// <summary>Results appended before this time (Unix ms) are ignored (warm-up). Default: none ignored.</summary>
+    public long WindowStartMs { get; set; } = long.MinValue;
+    /// <summary>Results appended after this time (Unix ms) are ignored. Default: none ignored.</summary>
+    public long WindowEndMs { get; set; } = long.MaxValue;
     public long NegativeCount { get; private set; }
     public long ClampedCount { get; private set; }
 
@@ -30,6 +34,7 @@ public sealed class LatencyRecorder
     {
         lock (_gate)
         {
+            if (appendTimeMs < WindowStartMs || appendTimeMs > WindowEndMs) return;
             if (micros < 0) { NegativeCount++; return; }
             if (micros > MaxMicros) { ClampedCount++; micros = MaxMicros; }
             var v = Math.Max(1, micros);

@@ -8,7 +8,7 @@ namespace PiBench.Core.Benchmarking;
 public static class ResultEventTime
 {
     /// <summary>Fields looked up, in order: window end for windowed queries, else the event's own time.</summary>
-    public static readonly string[] Fields = { "window_end", "windowEnd", "wend", "dateTime", "date_time", "event_time", "eventTime" };
+    public static readonly string[] Fields = { "window_end", "windowEnd", "wend", "dateTime", "datetime", "date_time", "event_time", "eventTime" };
 
     /// <summary>
     /// Extracts a Unix-millisecond time from a top-level JSON field of <paramref name="json"/>: a number (epoch ms) or

@@ -28,6 +28,11 @@ public sealed class ValidityThresholds
 {
     /// <summary>Lag may grow by at most this fraction of the load per second (Theodolite / ShuffleBench: 1 %).</summary>
     public double MaxLagSlopeFractionOfLoad { get; init; } = 0.01;
+    /// <summary>
+    /// ... and the lag must also have grown by more than this many seconds of input over the window: a lag that grew by
+    /// less than one second of load is commit granularity, not evidence of a backlog. Default 1.
+    /// </summary>
+    public double MinLagGrowthSecondsOfLoad { get; init; } = 1.0;
     /// <summary>Engine and Kafka input rates may differ by this fraction before the run is flagged. Default 5 %.</summary>
     public double RateCrossCheckTolerance { get; init; } = 0.05;
     /// <summary>Largest tolerated share of missing metric samples. Default 10 %.</summary>
@@ -50,7 +55,9 @@ public static class ValidityGate
         if (input.LagSeries.Count >= 3 && input.TargetRate > 0)
         {
             var slope = Statistics.Slope(input.LagSeries.Select(p => (p.Seconds, p.Lag)).ToList());
-            if (double.IsFinite(slope) && slope > t.MaxLagSlopeFractionOfLoad * input.TargetRate)
+            var span = input.LagSeries[^1].Seconds - input.LagSeries[0].Seconds;
+            if (double.IsFinite(slope) && slope > t.MaxLagSlopeFractionOfLoad * input.TargetRate
+                && slope * span > t.MinLagGrowthSecondsOfLoad * input.TargetRate)
                 reasons.Add($"consumer lag unbounded (+{slope:0.#} events/s, limit {t.MaxLagSlopeFractionOfLoad * input.TargetRate:0.#})");
         }
         if (double.IsFinite(input.EngineInputRate) && double.IsFinite(input.OffsetInputRate) && input.OffsetInputRate > 0)

@@ -1,0 +1,368 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using PiBench.Core.Engines;
+using PiBench.Core.Kafka;
+using PiBench.Core.Remote;
+using PiBench.Core.Topology;
+
+namespace PiBench.Core.Benchmarking;
+
+/// <summary>Everything one Invoke-Benchmark run needs.</summary>
+public sealed class BenchmarkPlan
+{
+    public StreamEngineSettings Engine { get; init; } = new();
+    public IReadOnlyList<string> Queries { get; init; } = new[] { "q1", "q2", "q3", "q4", "q5", "q7", "q8" };
+    public int Repetitions { get; init; } = 3;
+    public double EventsPerSecond { get; init; } = 10_000;
+    public long TotalEvents { get; init; } = 10_000_000;
+    public int Parallelism { get; init; } = 9;
+    public int Partitions { get; init; } = 9;
+    /// <summary>Longest warm-up, seconds: the window opens earlier once throughput is steady, unless <see cref="FixedWarmup"/>.</summary>
+    public int WarmupSeconds { get; init; } = 30;
+    public int MeasureSeconds { get; init; } = 120;
+    public bool FixedWarmup { get; init; }
+    public long? Seed { get; init; }
+    public string Profile { get; init; } = "Flink";
+    public string BootstrapServers { get; init; } = "";
+    public string OutputDirectory { get; init; } = ".";
+    /// <summary>A results .json to finish (completed cells are skipped, new results are added to it).</summary>
+    public string? ResumePath { get; init; }
+    /// <summary>Nodes sampled for CPU / memory / network / throttling (empty = no resource figures).</summary>
+    public IReadOnlyList<PiNode> MetricNodes { get; init; } = Array.Empty<PiNode>();
+    public SshOptions? Ssh { get; init; }
+    public double MetricIntervalSeconds { get; init; } = 1;
+    public string TopologyName { get; init; } = "";
+    public string TopologyPath { get; init; } = "";
+    public string EngineVersion { get; init; } = "";
+    public Dictionary<string, string> Images { get; init; } = new();
+    public ValidityThresholds Thresholds { get; init; } = new();
+    /// <summary>Longest wait for the job to reach Running.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The cells in run order (query-major, repetitions inside), for -WhatIf.</summary>
+    public IEnumerable<string> Describe()
+    {
+        foreach (var q in Queries)
+            for (var r = 1; r <= Repetitions; r++)
+                yield return string.Create(CultureInfo.InvariantCulture,
+                    $"{Engine.System} {q} repetition {r}/{Repetitions}: fresh topics ({Partitions} partitions), parallelism {Parallelism}, {EventsPerSecond} events/s (at most {TotalEvents}), warm-up up to {WarmupSeconds} s{(FixedWarmup ? " (fixed)" : "")}, measure {MeasureSeconds} s, {MetricNodes.Count} node(s) sampled");
+    }
+}
+
+/// <summary>
+/// Runs a benchmark: for each query and repetition fresh input and result topics, submit the query, wait for
+/// Running, start the generator, warm up (until throughput is steady or the warm-up ends), measure, stop the job and
+/// the generator, and turn what was seen into a <see cref="BenchmarkResult"/>, written to both result files at once.
+/// Cancellation stops the current query and generator, keeps the results so far, and marks the rest NotRun.
+/// </summary>
+public sealed class BenchmarkRunner
+{
+    private readonly BenchmarkPlan _plan;
+    private readonly IProgressSink? _progress;
+    private readonly ILogSink? _log;
+    private readonly Func<StreamEngineSettings, IStreamEngine> _engineFactory;
+
+    public BenchmarkRunner(BenchmarkPlan plan, IProgressSink? progress = null, ILogSink? log = null, Func<StreamEngineSettings, IStreamEngine>? engineFactory = null)
+    {
+        _plan = plan;
+        _progress = progress;
+        _log = log;
+        _engineFactory = engineFactory ?? (s => StreamEngine.Create(s, null, log));
+    }
+
+    public string TextPath { get; private set; } = "";
+    public string JsonPath { get; private set; } = "";
+    public BenchmarkRunDocument Document { get; private set; } = new();
+
+    public async Task RunAsync(Action<BenchmarkResult> onResult, CancellationToken ct)
+    {
+        var p = _plan;
+        if (string.IsNullOrWhiteSpace(p.BootstrapServers))
+            throw new PiBenchException("BootstrapServersMissing", PiBenchErrorCategory.InvalidArgument, "No Kafka bootstrap servers were given.", null,
+                "Pass -BootstrapServers or set kafka in the topology file.");
+        string baseName, dir;
+        if (p.ResumePath is { } resume)
+        {
+            Document = ResultsFiles.Read(resume);
+            dir = Path.GetDirectoryName(Path.GetFullPath(resume))!;
+            baseName = Path.GetFileNameWithoutExtension(resume);
+            Document.Results.RemoveAll(r => r.Status != "Completed");
+            Document.State = "Running";
+            Document.EndedAt = null;
+        }
+        else
+        {
+            dir = p.OutputDirectory;
+            Document = NewDocument();
+            baseName = ResultsFiles.BaseName(Document.StartedAt);
+        }
+        var done = Document.CompletedKeys();
+        var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
+        using var engine = _engineFactory(p.Engine);
+        var index = 0;
+        try
+        {
+            foreach (var (q, rep) in cells)
+            {
+                index++;
+                var key = new BenchmarkResult { System = p.Engine.System.ToString(), Query = q, Repetition = rep }.Key;
+                if (done.Contains(key)) { _log?.Verbose($"{q} repetition {rep}: already measured, skipped (-Resume)."); continue; }
+                var result = await MeasureAsync(engine, q, rep, index, cells.Count, ct).ConfigureAwait(false);
+                Document.Results.Add(result);
+                (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
+                onResult(result);
+            }
+            Document.State = "Completed";
+        }
+        catch (Exception ex)
+        {
+            Document.State = ct.IsCancellationRequested ? "Stopped" : "Failed";
+            var have = Document.Results.Select(r => r.Key).ToHashSet();
+            foreach (var (q, rep) in cells)
+            {
+                var r = Skeleton(q, rep);
+                if (!have.Contains(r.Key)) { r.Status = "NotRun"; r.InvalidReason = ct.IsCancellationRequested ? "not run: stopped" : $"not run: {ex.Message}"; Document.Results.Add(r); }
+            }
+            throw;
+        }
+        finally
+        {
+            Document.EndedAt = DateTimeOffset.UtcNow;
+            (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
+        }
+    }
+
+    private BenchmarkRunDocument NewDocument() => new()
+    {
+        System = _plan.Engine.System.ToString(), EngineVersion = _plan.EngineVersion, Images = _plan.Images, TopologyName = _plan.TopologyName,
+        TopologyPath = _plan.TopologyPath, BootstrapServers = _plan.BootstrapServers, GeneratorProfile = _plan.Profile, Seed = _plan.Seed ?? 0,
+        TargetRate = _plan.EventsPerSecond, TotalEvents = _plan.TotalEvents, Parallelism = _plan.Parallelism, Repetitions = _plan.Repetitions,
+        WarmupSeconds = _plan.WarmupSeconds, MeasureSeconds = _plan.MeasureSeconds, Queries = _plan.Queries.ToList(), StartedAt = DateTimeOffset.UtcNow,
+        Nodes = _plan.MetricNodes.Select(n => new NodeFact { Node = n.Name, Address = n.Address, Role = n.Role.ToString() }).ToList(),
+    };
+
+    private BenchmarkResult Skeleton(string q, int rep) => new()
+    {
+        System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Parallelism = _plan.Parallelism, TargetRate = _plan.EventsPerSecond,
+        Seed = _plan.Seed ?? 0, EngineVersion = _plan.EngineVersion, StartedAt = DateTimeOffset.UtcNow,
+    };
+
+    private void Report(string q, int rep, int index, int total, string phase, int phasePercent = -1)
+    {
+        _progress?.Report("Invoke-Benchmark", $"{q} repetition {rep} ({index} of {total})", (index - 1) * 100 / Math.Max(1, total));
+        _progress?.Report("Invoke-Benchmark", phase, phasePercent, child: "Phase");
+    }
+
+    private async Task<BenchmarkResult> MeasureAsync(IStreamEngine engine, string q, int rep, int index, int total, CancellationToken ct)
+    {
+        var p = _plan;
+        var result = Skeleton(q, rep);
+        var tag = $"{q}-r{rep}-{Guid.NewGuid().ToString("N")[..6]}";
+        var inputTopic = $"pibench-{tag}-in";
+        var resultTopic = $"pibench-{tag}-out";
+        var groupId = $"pibench-{tag}";
+        var query = NexmarkQueryCatalog.Default.Get(q, p.Engine.System);
+
+        Report(q, rep, index, total, "Creating topics");
+        using (var admin = KafkaTopicAdmin.Open(p.BootstrapServers))
+        {
+            await admin.CreateTopicAsync(inputTopic, p.Partitions, 1, ct).ConfigureAwait(false);
+            await admin.CreateTopicAsync(resultTopic, p.Partitions, 1, ct).ConfigureAwait(false);
+        }
+
+        var recorder = new LatencyRecorder();
+        using var collector = OutputLatencyCollector.Start(p.BootstrapServers, resultTopic, p.Partitions, recorder);
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var samples = new ConcurrentQueue<ClusterMetricSample>();
+        var sampler = p.MetricNodes.Count == 0 ? Task.CompletedTask : Task.Run(() => ClusterMetricSampler.RunAsync(SshConnectionPool.Shared, p.MetricNodes,
+            new ClusterMetricSamplerOptions { IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh }, samples.Enqueue,
+            e => _log?.Warning(e.Message), sampling.Token), CancellationToken.None);
+
+        NexmarkQueryRun? run = null;
+        NexmarkGeneratorRun? generator = null;
+        using var offsets = new OffsetReader(p.BootstrapServers, groupId);
+        try
+        {
+            Report(q, rep, index, total, "Submitting the query");
+            run = await NexmarkQueryRunner.SubmitAsync(engine, query, new NexmarkRenderOptions
+            {
+                BootstrapServers = p.BootstrapServers, Topic = inputTopic, GroupId = groupId, Parallelism = p.Parallelism, ResultTopic = resultTopic,
+            }, null, ct).ConfigureAwait(false);
+            await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
+
+            Report(q, rep, index, total, "Starting the generator");
+            generator = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
+            {
+                BootstrapServers = p.BootstrapServers, Topic = inputTopic, EventsPerSecond = p.EventsPerSecond, TotalEvents = p.TotalEvents,
+            }, NexmarkPayloadSources.Create(new NexmarkSourceSettings { Profile = p.Profile, Seed = p.Seed, TotalEvents = p.TotalEvents, EventsPerSecond = p.EventsPerSecond }),
+                _log, ct).ConfigureAwait(false);
+            result.Seed = p.Seed ?? 0;
+
+            // Warm-up: consumed events per second until the series is steady (or the warm-up ends).
+            var series = new List<double>();
+            var last = offsets.Consumed(inputTopic, p.Partitions);
+            var sw = Stopwatch.StartNew();
+            var warmupEnd = p.WarmupSeconds;
+            for (var s = 1; s <= p.WarmupSeconds; s++)
+            {
+                Report(q, rep, index, total, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
+                await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
+                var now = offsets.Consumed(inputTopic, p.Partitions);
+                series.Add(now - last);
+                last = now;
+                if (!p.FixedWarmup && SteadyState.Detect(series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; break; }
+            }
+            _log?.Verbose($"{q} repetition {rep}: measuring after {warmupEnd} s of warm-up{(warmupEnd < p.WarmupSeconds ? " (steady state)" : "")}.");
+
+            // Measurement window.
+            var t0 = DateTimeOffset.UtcNow;
+            var clock0 = Stopwatch.GetTimestamp();
+            var consumed0 = offsets.Consumed(inputTopic, p.Partitions);
+            var produced0 = offsets.End(resultTopic, p.Partitions);
+            var lag = new List<(double, double)>();
+            var restarts = 0; var failure = "";
+            recorder.WindowStartMs = t0.ToUnixTimeMilliseconds();
+            for (var s = 1; s <= p.MeasureSeconds; s++)
+            {
+                Report(q, rep, index, total, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
+                var due = TimeSpan.FromSeconds(s) - Stopwatch.GetElapsedTime(clock0);
+                if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
+                var status = await engine.GetStatusAsync(run.ToHandle(), ct).ConfigureAwait(false);
+                if (status.State != StreamJobState.Running)
+                {
+                    if (status.State.IsTerminal()) { failure = status.EngineState; break; }
+                    restarts++;
+                }
+                lag.Add((Stopwatch.GetElapsedTime(clock0).TotalSeconds, offsets.End(inputTopic, p.Partitions) - offsets.Consumed(inputTopic, p.Partitions)));
+            }
+            var consumed1 = offsets.Consumed(inputTopic, p.Partitions);
+            var produced1 = offsets.End(resultTopic, p.Partitions);
+            var elapsed = Stopwatch.GetElapsedTime(clock0).TotalSeconds;
+            var t1 = t0.AddSeconds(elapsed);
+            recorder.WindowEndMs = t1.ToUnixTimeMilliseconds();
+            double engineRate = double.NaN;
+            try { engineRate = (await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)).SourceRecordsPerSecond; }
+            catch (PiBenchException ex) { _log?.Verbose($"engine metrics unavailable: {ex.Message}"); }
+
+            var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
+            Report(q, rep, index, total, "Stopping the query and the generator");
+            await StopAsync(engine, run, generator).ConfigureAwait(false);
+            await Task.Delay(500, CancellationToken.None).ConfigureAwait(false); // let the last in-window results arrive
+            collector.Stop();
+            sampling.Cancel();
+            await sampler.ConfigureAwait(false);
+
+            var res = ResourceSummary.FromSamples(samples, t0, t1, p.MetricNodes.Select(n => n.Name).ToList(), p.MetricIntervalSeconds);
+            result.StartedAt = t0;
+            result.DurationS = Math.Round(elapsed, 3);
+            result.EventsIn = consumed1 - consumed0;
+            result.EventsOut = produced1 - produced0;
+            result.InputRate = Math.Round(result.EventsIn / elapsed, 2);
+            result.OutputRate = Math.Round(result.EventsOut / elapsed, 2);
+            result.LatencyP50Ms = recorder.PercentileMs(50);
+            result.LatencyP99Ms = recorder.PercentileMs(99);
+            result.LatencyP999Ms = recorder.PercentileMs(99.9);
+            result.LatencyMaxMs = recorder.MaxMs;
+            result.CpuCoreSeconds = res.CpuCoreSeconds;
+            result.CpuPercentPerNode = res.CpuPercentPerNode;
+            result.MemoryPeakMB = res.MemoryPeakMB;
+            result.NetworkMBPerNode = res.NetworkMBPerNode;
+            var (valid, reason) = ValidityGate.Evaluate(new ValidityInput
+            {
+                GeneratorValid = genOk, GeneratorReason = genReason,
+                ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = p.EventsPerSecond,
+                EngineInputRate = engineRate, OffsetInputRate = result.InputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
+            }, p.Thresholds);
+            result.Valid = valid;
+            result.InvalidReason = reason;
+            result.Status = "Completed";
+            var hlog = Path.Combine(_plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : p.OutputDirectory,
+                $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}.hlog");
+            Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
+            recorder.WriteIntervalLog(hlog, t0);
+            return result;
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // Ctrl+C: stop what runs, keep this cell as Stopped (its figures were not completed).
+            await StopAsync(engine, run, generator).ConfigureAwait(false);
+            result.Status = "Stopped";
+            result.Valid = false;
+            result.InvalidReason = "stopped before the measurement ended";
+            Document.Results.Add(result);
+            throw;
+        }
+        catch (PiBenchException ex)
+        {
+            await StopAsync(engine, run, generator).ConfigureAwait(false);
+            result.Status = "Failed";
+            result.Valid = false;
+            result.InvalidReason = $"{ex.ErrorId}: {ex.Message}";
+            _log?.Warning($"{q} repetition {rep} failed: {ex.Message}");
+            return result;
+        }
+        finally
+        {
+            sampling.Cancel();
+            try { await sampler.ConfigureAwait(false); } catch (Exception) { }
+        }
+    }
+
+    /// <summary>The generator's own verdict: its final state when it ended, else its live schedule lag and rate against its bounds.</summary>
+    internal static (bool? Ok, string Reason) GeneratorVerdict(NexmarkGeneratorRun g, double maxLagP99Ms = 100, double minFraction = 0.995)
+    {
+        if (g.IsFinished) return g.State == "Completed" ? (true, "") : (false, g.InvalidReason);
+        if (g.ScheduleLagP99Ms > maxLagP99Ms)
+            return (false, string.Create(CultureInfo.InvariantCulture, $"p99 schedule lag {g.ScheduleLagP99Ms:0.#} ms > {maxLagP99Ms:0.#} ms"));
+        if (g.TargetRate > 0 && g.AchievedRate < minFraction * g.TargetRate)
+            return (false, string.Create(CultureInfo.InvariantCulture, $"achieved {g.AchievedRate:0.#} of {g.TargetRate:0.#} events/s"));
+        return (true, "");
+    }
+
+    private async Task StopAsync(IStreamEngine engine, NexmarkQueryRun? run, NexmarkGeneratorRun? generator)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        if (generator is not null && !generator.IsFinished)
+            try { await generator.StopAsync(bound.Token).ConfigureAwait(false); } catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"generator stop: {ex.Message}"); }
+        if (run is not null)
+            try
+            {
+                await engine.StopAsync(run.ToHandle(), StreamStopMode.Immediate, bound.Token).ConfigureAwait(false);
+                await engine.WaitAsync(run.ToHandle(), s => s.State.IsTerminal(), TimeSpan.FromSeconds(20), bound.Token, failOnFailed: false).ConfigureAwait(false);
+                await engine.RemoveAsync(run.ToHandle(), bound.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"query stop: {ex.Message}"); }
+    }
+}
+
+/// <summary>Kafka offsets through the protocol: topic end offsets and a consumer group's committed offsets.</summary>
+internal sealed class OffsetReader : IDisposable
+{
+    private readonly IConsumer<Ignore, Ignore> _consumer;
+    private readonly TimeSpan _timeout = TimeSpan.FromSeconds(5);
+
+    public OffsetReader(string bootstrapServers, string groupId)
+    {
+        _consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = groupId, EnableAutoCommit = false })
+            .SetLogHandler((_, _) => { }).Build();
+    }
+
+    /// <summary>Sum of the partitions' high watermarks.</summary>
+    public long End(string topic, int partitions)
+    {
+        long sum = 0;
+        for (var p = 0; p < partitions; p++) sum += _consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), _timeout).High.Value;
+        return sum;
+    }
+
+    /// <summary>Sum of the group's committed offsets (what the engine consumed); partitions without a commit count 0.</summary>
+    public long Consumed(string topic, int partitions)
+    {
+        var committed = _consumer.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)), _timeout);
+        return committed.Sum(c => c.Offset.Value < 0 ? 0 : c.Offset.Value);
+    }
+
+    public void Dispose() => _consumer.Dispose();
+}

@@ -1,0 +1,116 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+using PiBench.StandIns;
+
+namespace PiBench.Core.Tests.Benchmarking;
+
+/// <summary>
+/// An Arroyo stand-in that really processes data: once a pipeline reaches Running, it consumes the pipeline's input
+/// topic (read from the submitted SQL) as the pipeline's consumer group, committing offsets, and writes a q0-style
+/// pass-through result per bid {auction, bidder, price, datetime} to the result topic — each one held back until
+/// <see cref="AddedDelayMs"/> after the bid's event time. Stopping the pipeline stops the worker.
+/// (Lives beside the Core tests, not in tests/StandIns, because it needs Confluent.Kafka, which PiBench.Tests does not reference.)
+/// </summary>
+public sealed partial class ConsumingEngineStandIn : IDisposable
+{
+    private readonly string _bootstrap;
+    private readonly Dictionary<string, (Thread Thread, CancellationTokenSource Stop)> _workers = new();
+    private readonly CancellationTokenSource _dispose = new();
+    private readonly Thread _watcher;
+
+    public ConsumingEngineStandIn(string bootstrapServers)
+    {
+        _bootstrap = bootstrapServers;
+        _watcher = new Thread(Watch) { IsBackground = true, Name = "standin-watch" };
+        _watcher.Start();
+    }
+
+    public ArroyoStandIn Engine { get; } = new();
+    public int AddedDelayMs { get; set; }
+    public long ResultsWritten => Interlocked.Read(ref _written);
+    private long _written;
+
+    [GeneratedRegex(@"topic'?\s*=\s*'([^']+)'")] private static partial Regex TopicRegex();
+    [GeneratedRegex(@"group_id'?\s*=\s*'([^']+)'")] private static partial Regex GroupRegex();
+
+    private void Watch()
+    {
+        while (!_dispose.IsCancellationRequested)
+        {
+            foreach (var p in Engine.Pipelines)
+            {
+                lock (_workers)
+                {
+                    var running = _workers.ContainsKey(p.Id);
+                    if (!running && p.State == "Running" && p.Stop == "none" && !p.Deleted)
+                    {
+                        var topics = TopicRegex().Matches(p.Query).Select(m => m.Groups[1].Value).Distinct().ToList();
+                        var input = topics.First(t => !t.EndsWith("-out", StringComparison.Ordinal));
+                        var output = topics.First(t => t.EndsWith("-out", StringComparison.Ordinal));
+                        var group = GroupRegex().Match(p.Query) is { Success: true } g ? g.Groups[1].Value : "standin-" + p.Id;
+                        var cts = new CancellationTokenSource();
+                        var partitions = p.Parallelism;
+                        var t = new Thread(() => Work(input, output, group, partitions, cts.Token)) { IsBackground = true, Name = "standin-" + p.Id };
+                        _workers[p.Id] = (t, cts);
+                        t.Start();
+                    }
+                    else if (running && (p.Stop != "none" || p.Deleted || p.State is "Stopped" or "Failed" or "Finished"))
+                    {
+                        StopWorker(p.Id);
+                    }
+                }
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    private void StopWorker(string id)
+    {
+        if (!_workers.Remove(id, out var w)) return;
+        w.Stop.Cancel();
+        w.Thread.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private void Work(string input, string output, string group, int partitions, CancellationToken stop)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _bootstrap, GroupId = group, EnableAutoCommit = true, AutoCommitIntervalMs = 200,
+            AutoOffsetReset = AutoOffsetReset.Earliest, FetchWaitMaxMs = 20, EnableAutoOffsetStore = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _bootstrap, LingerMs = 1 }).SetLogHandler((_, _) => { }).Build();
+        // Assign instead of subscribe: no group join delay (the group still holds the committed offsets PiBench reads).
+        // The benchmark creates input topics with one partition per subtask, so parallelism = partitions here.
+        consumer.Assign(Enumerable.Range(0, partitions).Select(i => new TopicPartitionOffset(input, i, Offset.Beginning)));
+        while (!stop.IsCancellationRequested)
+        {
+            ConsumeResult<Ignore, byte[]>? r;
+            try { r = consumer.Consume(TimeSpan.FromMilliseconds(50)); }
+            catch (ConsumeException) { continue; }
+            if (r?.Message?.Value is null) continue;
+            using var doc = JsonDocument.Parse(r.Message.Value);
+            if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object) continue;
+            var dateTime = bid.GetProperty("dateTime").GetString()!;
+            var eventMs = DateTimeOffset.Parse(dateTime, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal).ToUnixTimeMilliseconds();
+            var wait = eventMs + AddedDelayMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            if (wait > 0 && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(wait, 5000)))) break;
+            var json = $"{{\"auction\":{bid.GetProperty("auction").GetInt64()},\"bidder\":{bid.GetProperty("bidder").GetInt64()},\"price\":{bid.GetProperty("price").GetInt64()},\"datetime\":\"{dateTime}\"}}";
+            producer.Produce(output, new Message<Null, string> { Value = json }, _ => Interlocked.Increment(ref _written));
+            consumer.StoreOffset(r);
+        }
+        producer.Flush(TimeSpan.FromSeconds(5));
+        try { consumer.Commit(); } catch (KafkaException) { }
+        consumer.Close();
+    }
+
+    public void Dispose()
+    {
+        _dispose.Cancel();
+        _watcher.Join(TimeSpan.FromSeconds(5));
+        lock (_workers) foreach (var id in _workers.Keys.ToList()) StopWorker(id);
+        Engine.Dispose();
+    }
+}

@@ -55,6 +55,7 @@
         # Cluster deployment
 
         # Benchmark and metrics
+        'Invoke-Benchmark'
         'Get-ClusterMetric'
 
     )

@@ -1,0 +1,169 @@
+using System.Management.Automation;
+using PiBench.Core;
+using PiBench.Core.Benchmarking;
+using PiBench.Core.Engines;
+using PiBench.Core.Remote;
+using PiBench.Core.Topology;
+
+namespace PiBench.Commands;
+
+/// <summary>Runs the Nexmark benchmark on Arroyo or Flink and writes one measured result per query and repetition.</summary>
+/// <remarks>
+/// <para>For each query and repetition: fresh input and result topics (one partition per worker), submit the query,
+/// wait until it runs, start the Nexmark generator, warm up (the window opens once the consumed-events series is
+/// steady, at the latest after -WarmupSeconds; -FixedWarmup always waits the full warm-up), measure -MeasureSeconds,
+/// stop the query and the generator, and write a BenchmarkResult to the pipeline at once.</para>
+/// <para>Input rate = events the engine's consumer group committed over the window (Kafka offsets, timed on both
+/// ends), cross-checked with the engine's own source rate; output rate = growth of the result topic. Latency = the
+/// broker timestamp of each result minus the event time (or window end) it carries, in an HdrHistogram (interval log
+/// written beside the results). CPU, memory, network, temperature and throttling come from every topology node over one
+/// SSH channel each (Get-ClusterMetric), integrated over exactly the window. A run is Valid only if the generator
+/// stayed on schedule, no node throttled, the job neither restarted nor failed and the consumer lag stayed bounded;
+/// otherwise Valid is $false with the reason. Invalid runs are kept.</para>
+/// <para>benchmark_results_YYYYMMDD_HHMMSS.txt (the original scripts' layout plus repetitions and 95 % confidence
+/// intervals) and a .json with every figure and its provenance are rewritten atomically after each query. -Resume
+/// finishes an interrupted run from its .json without repeating completed cells. Ctrl+C stops the running query and
+/// the generator, keeps what was measured and marks the rest NotRun. -WhatIf prints the plan.</para>
+/// </remarks>
+/// <example><code>Invoke-Benchmark -System Flink | Export-Csv results.csv</code><para>The default campaign from the topology file, as a CSV table.</para></example>
+/// <example><code>Invoke-Benchmark -System Arroyo -Query q1,q5 -EventsPerSecond 20000 -Repetitions 5 -WhatIf</code><para>Shows the ten cells that would run.</para></example>
+/// <example><code>Invoke-Benchmark -System Arroyo -Resume ./benchmark_results_20261130_220000.json</code><para>Finishes an interrupted run.</para></example>
+[Cmdlet(VerbsLifecycle.Invoke, "Benchmark", SupportsShouldProcess = true)]
+[OutputType(typeof(BenchmarkResult))]
+public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
+{
+    /// <summary>The engine: Arroyo or Flink.</summary>
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "Arroyo or Flink.")]
+    [ValidateSet("Arroyo", "Flink")]
+    public string System { get; set; } = "";
+
+    /// <summary>Queries to run, in order (default: the topology's benchmark.queries, q1,q2,q3,q4,q5,q7,q8).</summary>
+    [Parameter]
+    public string[]? Query { get; set; }
+
+    /// <summary>Generator target rate, events per second (default: the topology's, 10,000).</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000_000)]
+    public double EventsPerSecond { get; set; }
+
+    /// <summary>Most events the generator sends per cell (default: the topology's, 10,000,000).</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long TotalEvents { get; set; }
+
+    /// <summary>Query parallelism (default: one per worker).</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int Parallelism { get; set; }
+
+    /// <summary>Kafka partitions of the fresh topics (default: one per worker).</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000)]
+    public int Partitions { get; set; }
+
+    /// <summary>Repetitions per query (default: the topology's, 3).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int Repetitions { get; set; }
+
+    /// <summary>Longest warm-up, seconds (default: the topology's, 30).</summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int WarmupSeconds { get; set; } = -1;
+
+    /// <summary>Always wait the full warm-up instead of opening the window at steady state.</summary>
+    [Parameter]
+    public SwitchParameter FixedWarmup { get; set; }
+
+    /// <summary>Measured window, seconds (default: the topology's, 120).</summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int MeasureSeconds { get; set; }
+
+    /// <summary>Generator seed (default: the generator's documented default).</summary>
+    [Parameter]
+    public long? Seed { get; set; }
+
+    /// <summary>Topology file (default: $env:PIBENCH_TOPOLOGY, ./config/cluster-topology.yaml, then the module's copy).</summary>
+    [Parameter]
+    public string? Topology { get; set; }
+
+    /// <summary>Folder for the results files. Default: the current folder.</summary>
+    [Parameter]
+    public string? OutputDirectory { get; set; }
+
+    /// <summary>Kafka bootstrap servers (default: the topology's controller and Kafka port).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>Engine API address (Arroyo REST API or Flink REST), overriding the topology's.</summary>
+    [Parameter]
+    public Uri? EngineUri { get; set; }
+
+    /// <summary>Arroyo admin or Flink SQL Gateway address, overriding the topology's.</summary>
+    [Parameter]
+    public Uri? AuxiliaryUri { get; set; }
+
+    /// <summary>Host of the engine's controller (default: the topology's controller address).</summary>
+    [Parameter]
+    public string? ControllerAddress { get; set; }
+
+    /// <summary>Do not sample node resources (no SSH): CPU, memory and network figures stay empty.</summary>
+    [Parameter]
+    public SwitchParameter NoMetrics { get; set; }
+
+    /// <summary>A results .json of an interrupted run to finish.</summary>
+    [Parameter]
+    public string? Resume { get; set; }
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        var system = Enum.Parse<StreamSystem>(System, ignoreCase: true);
+        ClusterTopology? topology = null;
+        var topologyPath = Topology is null ? ClusterTopology.DefaultPath : GetUnresolvedProviderPathFromPSPath(Topology);
+        if (Topology is not null || File.Exists(topologyPath)) topology = ClusterTopology.Load(topologyPath);
+        var bench = topology?.Benchmark ?? new BenchmarkSettings();
+        var bootstrap = BootstrapServers ?? topology?.KafkaBootstrap;
+        if (string.IsNullOrWhiteSpace(bootstrap))
+            ThrowArgumentError("BootstrapServersMissing", "No Kafka bootstrap servers: pass -BootstrapServers or a topology file.", null);
+        var controller = ControllerAddress ?? topology?.Controller.Address ?? "127.0.0.1";
+        var engine = new StreamEngineSettings
+        {
+            System = system, ControllerAddress = controller, EngineUri = EngineUri, AuxiliaryUri = AuxiliaryUri,
+            ArroyoApiPort = topology?.Arroyo.ApiPort ?? 5115, ArroyoAdminPort = topology?.Arroyo.AdminPort ?? 5114,
+            FlinkRestPort = topology?.Flink.RestPort ?? 8081, FlinkGatewayPort = topology?.Flink.SqlGatewayPort ?? 8083,
+        };
+        var workers = topology?.WorkerCount is > 0 ? topology.WorkerCount : 1;
+        var plan = new BenchmarkPlan
+        {
+            Engine = engine,
+            Queries = Query is { Length: > 0 } ? Query.SelectMany(q => q.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : bench.Queries,
+            Repetitions = Repetitions > 0 ? Repetitions : bench.Repetitions,
+            EventsPerSecond = EventsPerSecond > 0 ? EventsPerSecond : bench.EventsPerSecond,
+            TotalEvents = TotalEvents > 0 ? TotalEvents : bench.TotalEvents,
+            Parallelism = Parallelism > 0 ? Parallelism : topology?.Parallelism ?? workers,
+            Partitions = Partitions > 0 ? Partitions : topology?.Partitions ?? workers,
+            WarmupSeconds = WarmupSeconds >= 0 ? WarmupSeconds : bench.WarmupSeconds,
+            MeasureSeconds = MeasureSeconds > 0 ? MeasureSeconds : bench.MeasureSeconds,
+            FixedWarmup = FixedWarmup,
+            Seed = Seed,
+            BootstrapServers = bootstrap!,
+            OutputDirectory = OutputDirectory is null ? SessionState.Path.CurrentFileSystemLocation.Path : GetUnresolvedProviderPathFromPSPath(OutputDirectory),
+            ResumePath = Resume is null ? null : GetUnresolvedProviderPathFromPSPath(Resume),
+            MetricNodes = NoMetrics || topology is null ? Array.Empty<PiNode>() : topology.Nodes,
+            TopologyName = topology?.Name ?? "",
+            TopologyPath = topology?.Path ?? "",
+            EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",
+        };
+        foreach (var q in plan.Queries) // unknown or unsupported queries fail before anything runs
+            if (NexmarkQueryCatalog.Default.Get(q, system) is { Supported: false } unsupported)
+                ThrowTerminatingError(NexmarkQueryCatalog.Unsupported(unsupported));
+
+        var target = $"{system} via {plan.BootstrapServers}";
+        if (!ShouldProcess(target, "Run the benchmark:\n  " + string.Join("\n  ", plan.Describe()))) return;
+
+        var runner = new BenchmarkRunner(plan, Progress, Log);
+        await runner.RunAsync(r => Post(() => WriteObject(r)), cancellationToken);
+        WriteVerbose($"Results: {runner.TextPath} and {runner.JsonPath}");
+    }
+}

@@ -1,0 +1,57 @@
+using PiBench.StandIns;
+using PiBench.Tests.Harness;
+
+namespace PiBench.Tests;
+
+/// <summary>Invoke-Benchmark through PowerShell on loopback (embedded Kafka from the module, an HTTP engine stand-in).</summary>
+[Collection("module")]
+public sealed class BenchmarkCommandTests(ModuleFixture fx)
+{
+    [Fact]
+    public void WhatIf_RunsNothing_AndWritesNoFiles()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-whatif-{Guid.NewGuid():N}");
+        var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q1,q5 -Repetitions 2 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -WhatIf",
+            new Dictionary<string, object?> { ["dir"] = dir }).AssertNoErrors();
+        Assert.Empty(r.Output);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void UnsupportedQuery_FailsBeforeAnythingRuns()
+    {
+        var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q4 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics");
+        Assert.Empty(r.Output);
+        Assert.True(r.Terminating is not null || r.Errors.Count > 0);
+    }
+
+    [Fact]
+    public void EngineThatDoesNotConsume_GivesACompletedButInvalidResult_WithTheReason_AndFiles()
+    {
+        using var engine = new ArroyoStandIn();
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-bench-{Guid.NewGuid():N}");
+        try
+        {
+            var r = fx.Run("""
+                $k = Start-EmbeddedKafka
+                try {
+                  Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
+                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -NoMetrics -OutputDirectory $dir
+                } finally { $k | Stop-EmbeddedKafka }
+                """, new Dictionary<string, object?> { ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir }, TimeSpan.FromSeconds(120));
+            Assert.Null(r.Terminating);
+            var o = Assert.Single(r.Output);
+            Assert.Equal("PiBench.Core.Benchmarking.BenchmarkResult", o.TypeNames[0]);
+            Assert.Equal("Completed", o.Properties["Status"].Value);
+            Assert.Equal(false, o.Properties["Valid"].Value);
+            Assert.Contains("consumer lag unbounded", (string)o.Properties["InvalidReason"].Value);
+            Assert.Equal(0L, o.Properties["EventsIn"].Value);
+            Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.txt"));
+            Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.json"));
+            Assert.Contains("ARROYO BENCHMARK RESULTS", File.ReadAllText(Directory.GetFiles(dir, "*.txt")[0]));
+            Assert.All(engine.Pipelines, p => Assert.NotEqual("none", p.Stop));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}

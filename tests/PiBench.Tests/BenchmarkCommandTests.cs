@@ -55,3 +55,38 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>Invoke-Benchmark with node metrics from the sshd lab (pi3's fake vcgencmd reports throttling).</summary>
+[Collection("module")]
+public sealed class BenchmarkLabTests(ModuleFixture fx, PiBench.Tests.Lab.SshLabFixture lab) : IClassFixture<PiBench.Tests.Lab.SshLabFixture>
+{
+    [Fact]
+    public void ThrottledNode_MakesTheRunInvalid_AndResourceFiguresComeFromEveryNode()
+    {
+        using var engine = new ArroyoStandIn();
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-bench-{Guid.NewGuid():N}");
+        try
+        {
+            var r = fx.Run("""
+                $k = Start-EmbeddedKafka
+                try {
+                  Invoke-Benchmark -System Arroyo -Topology $topo -Query q0 -Repetitions 1 -EventsPerSecond 200 -TotalEvents 100000 `
+                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -OutputDirectory $dir
+                } finally { $k | Stop-EmbeddedKafka }
+                """, new Dictionary<string, object?> { ["topo"] = lab.Lab.TopologyPath, ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir },
+                TimeSpan.FromSeconds(120));
+            Assert.Null(r.Terminating);
+            var o = Assert.Single(r.Output);
+            Assert.Equal(false, o.Properties["Valid"].Value);
+            Assert.Contains("node throttled: pi3", (string)o.Properties["InvalidReason"].Value);
+            Assert.Equal(2, o.Properties["Parallelism"].Value); // one per lab worker, from the topology
+            Assert.True((double)o.Properties["CpuCoreSeconds"].Value > 0);
+            Assert.InRange((double)o.Properties["CpuPercentPerNode"].Value, 0, 100);
+            Assert.True((double)o.Properties["MemoryPeakMB"].Value > 0);
+            var json = File.ReadAllText(Directory.GetFiles(dir, "*.json")[0]);
+            Assert.Contains("\"Node\": \"pi3\"", json);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}

@@ -7,7 +7,7 @@ namespace PiBench.Core.Tests.Benchmarking;
 
 /// <summary>The whole measurement path on loopback: embedded Kafka, the generator, an engine stand-in that really consumes and produces.</summary>
 [Collection("kafka")]
-public sealed class BenchmarkRunnerTests
+public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int DelayMs = 300;
 
@@ -39,6 +39,7 @@ public sealed class BenchmarkRunnerTests
             Assert.Equal(2, seen.Count);
             foreach (var r in seen)
             {
+                output.WriteLine($"rep {r.Repetition}: in {r.InputRate}/s out {r.OutputRate}/s p50 {r.LatencyP50Ms} p99 {r.LatencyP99Ms} p99.9 {r.LatencyP999Ms} max {r.LatencyMaxMs} ms, window {r.DurationS} s, valid {r.Valid} {r.InvalidReason}");
                 Assert.Equal("Completed", r.Status);
                 Assert.True(r.Valid, r.InvalidReason);
                 Assert.InRange(r.LatencyP50Ms, DelayMs - 1, DelayMs + 250);

@@ -30,6 +30,8 @@ public sealed class BenchmarkResult
     public double MemoryPeakMB { get; set; } = double.NaN;
     /// <summary>Bytes received plus sent per node over the window (mean over nodes), MB (10^6 bytes).</summary>
     public double NetworkMBPerNode { get; set; } = double.NaN;
+    /// <summary>Engine-reported input rate against the Kafka offset rate: "ok: ...", "mismatch: ..." or "n/a" (reported, not a validity condition).</summary>
+    public string RateCheck { get; set; } = "n/a";
     public bool Valid { get; set; }
     /// <summary>Why the run is invalid (reasons separated by "; "), "" when valid.</summary>
     public string InvalidReason { get; set; } = "";

@@ -269,12 +269,15 @@ public sealed class BenchmarkRunner
             result.CpuPercentPerNode = res.CpuPercentPerNode;
             result.MemoryPeakMB = res.MemoryPeakMB;
             result.NetworkMBPerNode = res.NetworkMBPerNode;
-            var (valid, reason) = ValidityGate.Evaluate(new ValidityInput
+            var gate = new ValidityInput
             {
                 GeneratorValid = genOk, GeneratorReason = genReason,
                 ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = p.EventsPerSecond,
                 EngineInputRate = engineRate, OffsetInputRate = result.InputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
-            }, p.Thresholds);
+            };
+            var (valid, reason) = ValidityGate.Evaluate(gate, p.Thresholds);
+            result.RateCheck = ValidityGate.RateCheck(gate, p.Thresholds);
+            if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: input rate {result.RateCheck}");
             result.Valid = valid;
             result.InvalidReason = reason;
             result.Status = "Completed";

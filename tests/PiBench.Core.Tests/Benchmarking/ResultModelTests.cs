@@ -99,7 +99,12 @@ public sealed class ValidityGateTests
         // Noise from commit granularity over a short window (+20 events/s for 4 s at 400/s) is not a backlog.
         var jitter = new[] { (0.0, 100.0), (1.0, 180), (2.0, 120), (3.0, 190) };
         Assert.True(ValidityGate.Evaluate(new ValidityInput { LagSeries = jitter, TargetRate = 400 }).Valid);
-        Assert.Contains("differs from Kafka offsets", ValidityGate.Evaluate(new ValidityInput { EngineInputRate = 8000, OffsetInputRate = 10_000 }).Reason);
+        // The rate cross-check is reported, not a validity condition.
+        var mismatch = new ValidityInput { EngineInputRate = 8000, OffsetInputRate = 10_000 };
+        Assert.True(ValidityGate.Evaluate(mismatch).Valid);
+        Assert.StartsWith("mismatch: engine 8000/s vs Kafka offsets 10000/s (20.0 %", ValidityGate.RateCheck(mismatch));
+        Assert.StartsWith("ok: ", ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 9990, OffsetInputRate = 10_000 }));
+        Assert.Equal("n/a", ValidityGate.RateCheck(new ValidityInput()));
         Assert.Contains("metric samples missing", ValidityGate.Evaluate(new ValidityInput { MissingSampleFraction = 0.5 }).Reason);
         var two = ValidityGate.Evaluate(new ValidityInput { JobRestarts = 1, ThrottledNodes = new[] { "pi2" } });
         Assert.Equal(2, two.Reason.Split("; ").Length);

@@ -86,6 +86,8 @@ public sealed class BenchmarkLabTests(ModuleFixture fx, PiBench.Tests.Lab.SshLab
             Assert.True((double)o.Properties["MemoryPeakMB"].Value > 0);
             var json = File.ReadAllText(Directory.GetFiles(dir, "*.json")[0]);
             Assert.Contains("\"Node\": \"pi3\"", json);
+            Assert.Contains("\"ThrottledFlags\": \"0x50005\"", json); // node facts probed at the start of the run
+            Assert.Contains("\"Kernel\": \"" + Environment.OSVersion.Version.Major, json);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

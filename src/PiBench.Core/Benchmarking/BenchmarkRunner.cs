@@ -97,6 +97,7 @@ public sealed class BenchmarkRunner
             dir = p.OutputDirectory;
             Document = NewDocument();
             baseName = ResultsFiles.BaseName(Document.StartedAt);
+            await ProbeNodesAsync(ct).ConfigureAwait(false);
         }
         var done = Document.CompletedKeys();
         var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
@@ -142,6 +143,26 @@ public sealed class BenchmarkRunner
         WarmupSeconds = _plan.WarmupSeconds, MeasureSeconds = _plan.MeasureSeconds, Queries = _plan.Queries.ToList(), StartedAt = DateTimeOffset.UtcNow,
         Nodes = _plan.MetricNodes.Select(n => new NodeFact { Node = n.Name, Address = n.Address, Role = n.Role.ToString() }).ToList(),
     };
+
+    /// <summary>Node facts for the provenance record: model, kernel, architecture, temperature, throttle flags, clock offset.</summary>
+    private async Task ProbeNodesAsync(CancellationToken ct)
+    {
+        if (_plan.MetricNodes.Count == 0) return;
+        _progress?.Report("Invoke-Benchmark", "Recording node facts");
+        var health = await Task.WhenAll(_plan.MetricNodes.Select(n => NodeProbe.ProbeAsync(SshConnectionPool.Shared, n, _plan.Ssh, ct))).ConfigureAwait(false);
+        foreach (var h in health)
+        {
+            var fact = Document.Nodes.FirstOrDefault(f => f.Node == h.Node);
+            if (fact is null) continue;
+            fact.Model = h.Model ?? "";
+            fact.Kernel = h.Kernel ?? "";
+            fact.Architecture = h.Architecture ?? "";
+            fact.TemperatureC = h.TemperatureC;
+            fact.ThrottledFlags = h.ThrottledFlags ?? "";
+            fact.ClockOffsetMs = h.ClockOffsetMs;
+            if (!h.Reachable) _log?.Warning($"{h.Node}: not reachable for node facts: {h.Error}");
+        }
+    }
 
     private BenchmarkResult Skeleton(string q, int rep) => new()
     {

@@ -14,6 +14,7 @@ public static class SteadyState
     /// <param name="window">Samples in the rolling window. Default 10.</param>
     /// <param name="maxCv">Largest coefficient of variation accepted. Default 0.10.</param>
     /// <param name="fixedWarmupSamples">Fallback start index (the fixed warm-up), also used when <paramref name="forceFixed"/>.</param>
+    /// <param name="forceFixed">Skip detection and use the fixed warm-up (-FixedWarmup).</param>
     /// <param name="tailBand">Window mean must be within this fraction of the last window's mean. Default 0.15.</param>
     public static SteadyStateResult Detect(IReadOnlyList<double> throughput, int fixedWarmupSamples, int window = 10, double maxCv = 0.10,
         bool forceFixed = false, double tailBand = 0.15)

@@ -10,6 +10,13 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
 {
     private SshLab Lab => lab.Lab;
 
+    private static PSCredential Credential(string user, string password)
+    {
+        var secure = new System.Security.SecureString();
+        foreach (var c in password) secure.AppendChar(c);
+        return new PSCredential(user, secure);
+    }
+
     private Dictionary<string, object?> Vars(params (string, object?)[] extra)
     {
         var d = new Dictionary<string, object?> { ["topo"] = Lab.TopologyPath, ["lab"] = Lab.Root };
@@ -46,8 +53,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
     [Fact]
     public void InvokePiCommand_ReturnsOneResultPerNode_WithExitCodeAndStreams()
     {
-        var r = fx.Run("Invoke-PiCommand -Topology $topo -Command 'echo out-$(hostname -I >/dev/null 2>&1; echo x); echo err >&2; exit 3' -ErrorAction SilentlyContinue", Vars());
-        Assert.Equal(3, r.Output.Count);
+        var r = fx.Run("Invoke-PiCommand -Topology $topo -Command 'echo out-$(hostname -I >/dev/null 2>&1; echo x); echo err >&2; exit 3'", Vars());
+        Assert.True(r.Output.Count == 3, $"{r.Terminating} | {string.Join("; ", r.Errors)}");
         Assert.All(r.Output, o =>
         {
             Assert.Equal(3, (int)o.Properties["ExitCode"].Value);
@@ -156,9 +163,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
         var kh = Path.Combine(Lab.Root, "kh_install_" + Guid.NewGuid().ToString("N")[..6]);
         var topo = Path.Combine(Lab.Root, "topo_install.yaml");
         Lab.WriteTopology(topo, kh, key);
-        var v = new Dictionary<string, object?> { ["t"] = topo, ["u"] = Lab.User, ["p"] = Lab.Password };
+        var v = new Dictionary<string, object?> { ["t"] = topo, ["cred"] = Credential(Lab.User, Lab.Password) };
         const string install = """
-            $cred = [pscredential]::new($u, (ConvertTo-SecureString -String $p -AsPlainText -Force))
             Install-PiSshKey -Topology $t -NodeName pi2 -Credential $cred -TrustOnFirstUse
             """;
 
@@ -198,9 +204,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
     {
         var key = Path.Combine(Lab.Root, "op_bad_" + Guid.NewGuid().ToString("N")[..6], "id_ed25519");
         var r = fx.Run("""
-            $cred = [pscredential]::new($u, (ConvertTo-SecureString -String 'wrong' -AsPlainText -Force))
             Install-PiSshKey -Topology $t -NodeName pi1 -Credential $cred -KeyFile $k -KnownHostsFile $kh
-            """, new Dictionary<string, object?> { ["t"] = Lab.TopologyPath, ["u"] = Lab.User, ["k"] = key, ["kh"] = Lab.KnownHostsFile });
+            """, new Dictionary<string, object?> { ["t"] = Lab.TopologyPath, ["cred"] = Credential(Lab.User, "wrong"), ["k"] = key, ["kh"] = Lab.KnownHostsFile });
         var err = Assert.Single(r.Errors);
         Assert.Equal("SshAuthenticationFailed,PiBench.Commands.InstallPiSshKeyCommand", err.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.AuthenticationError, err.CategoryInfo.Category);

@@ -38,6 +38,12 @@
         # Engines and queries
 
         # Cluster deployment
+        'Install-PiDocker'
+        'Install-StreamCluster'
+        'Get-StreamCluster'
+        'Test-StreamCluster'
+        'Get-StreamClusterLog'
+        'Uninstall-StreamCluster'
 
         # Benchmark and metrics
 

@@ -87,7 +87,10 @@ public sealed class ClusterDeployer
 
     internal static PiBenchException NodeError(DeploymentNode node, Exception ex, string doing)
     {
-        if (ex is PiBenchException pb) return pb;
+        if (ex is PiBenchException pb)
+            return pb.TargetObject is string t && t == node.Name ? pb
+                : new PiBenchException(pb.ErrorId, pb.Category, pb.Message.Contains(node.Name, StringComparison.Ordinal) ? pb.Message : $"{node.Name}: {pb.Message}",
+                    node.Name, pb.RecommendedAction, pb);
         var (id, cat, action) = ex switch
         {
             SocketException or Renci.SshNet.Common.SshConnectionException or TimeoutException or Renci.SshNet.Common.SshOperationTimeoutException
@@ -141,7 +144,11 @@ public sealed class ClusterDeployer
             {
                 if (!states.TryGetValue(node.Name, out var st)) continue;
                 var id = st.ImageIds.GetValueOrDefault(image);
-                if (id is null || onPi1 is null || id != onPi1)
+                if (id is not null && id == onPi1)
+                {
+                    plan.Skipped.Add(new ImageTransfer { Node = node.Name, Image = image, ImageId = id, Result = "Skipped" });
+                }
+                else
                 {
                     plan.Actions.Add(new DeploymentAction { Node = node.Name, Service = "image", Kind = DeploymentActionKind.LoadImage, Target = image, Detail = pi1.Name, Phase = -1 });
                     loads.Add((node.Name, image));
@@ -471,7 +478,7 @@ public sealed class ClusterDeployer
     {
         try
         {
-            await docker.Containers.StopContainerAsync(name, new ContainerStopParameters { WaitBeforeKillSeconds = 10 }, ct).ConfigureAwait(false);
+            await docker.Containers.StopContainerAsync(name, new ContainerStopParameters { WaitBeforeKillSeconds = 20 }, ct).ConfigureAwait(false);
         }
         catch (DockerApiException ex) when (ex.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.NotModified) { }
         try
@@ -535,7 +542,7 @@ public sealed class ClusterDeployer
                 return;
             }
             _progress.Report(InstallActivity, $"waiting for {spec.Service}: {last}", -1, spec.Node.Name);
-            await Task.Delay(500, ct).ConfigureAwait(false);
+            await Task.Delay(attempt < 20 ? 200 : 1000, ct).ConfigureAwait(false);
         }
         throw new PiBenchException("ServiceNotReady", PiBenchErrorCategory.OperationTimeout,
             $"{spec.Node.Name}: {spec.Service} was not ready after {Settings.ReadyTimeoutSeconds} s ({last}).", spec.Node.Name,

@@ -137,6 +137,8 @@ public sealed class DeploymentPlan
     public StreamSystem? System { get; init; }
     public List<DeploymentAction> Actions { get; } = new();
     public List<PiBenchException> NodeErrors { get; } = new();
+    /// <summary>Nodes that already hold an image with the controller's image id: nothing to transfer.</summary>
+    public List<ImageTransfer> Skipped { get; } = new();
     public bool IsEmpty => Actions.Count == 0;
 }
 

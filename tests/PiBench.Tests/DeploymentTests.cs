@@ -1,9 +1,20 @@
+// The skeleton's test project has no implicit "using Xunit" (Harness/ModuleFixture.cs needs it too); drop this line once
+// the csproj has <Using Include="Xunit" />.
+global using Xunit;
 using System.Management.Automation;
 using PiBench.Tests.Harness;
 using PiBench.Tests.Lab;
+
 using Xunit.Abstractions;
 
 namespace PiBench.Tests;
+
+/// <summary>The deployment lab as an xunit fixture: three nodes, stand-ins tagged with the staged module's pinned names.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class DeployLabFixture() : DeployLab(3, DockerLab.ReadPinnedImages(Path.Combine(StagedModule.Directory, "dependencies", "PiBench.Core.dll")));
+
+[CollectionDefinition("deploy")]
+public sealed class DeployCollection : ICollectionFixture<ModuleFixture>, ICollectionFixture<DeployLabFixture> { }
 
 /// <summary>
 /// Install-/Get-/Test-/Uninstall-StreamCluster, Get-StreamClusterLog and Install-PiDocker against the deployment lab:
@@ -11,13 +22,14 @@ namespace PiBench.Tests;
 /// pinned names. Each test starts from a clean cluster (images only on the controller).
 /// </summary>
 [Collection("deploy")]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DeploymentTests : IDisposable
 {
     private readonly ModuleFixture _fx;
     private readonly DeployLab _lab;
     private readonly ITestOutputHelper _out;
 
-    public DeploymentTests(ModuleFixture fx, DeployLab lab, ITestOutputHelper output)
+    public DeploymentTests(ModuleFixture fx, DeployLabFixture lab, ITestOutputHelper output)
     {
         _fx = fx;
         _lab = lab;
@@ -48,7 +60,7 @@ public sealed class DeploymentTests : IDisposable
         var cluster = Assert.Single(first.Output);
         Assert.Equal("PiBench.Core.Deployment.StreamCluster", cluster.TypeNames[0]);
         Assert.True(P<bool>(cluster, "Ready"));
-        Assert.Equal(DeployLab.NodeCount + 2, P<int>(cluster, "Services")); // kafka, minio, controller, one node per worker
+        Assert.Equal(_lab.NodeCount + 2, P<int>(cluster, "Services")); // kafka, minio, controller, one node per worker
         Assert.True(P<int>(cluster, "Changed") > 0);
         Assert.Equal(_lab.Pinned.Arroyo, P<string>(cluster, "EngineImage"));
         Assert.Equal(_lab.Pinned.Kafka, P<string>(cluster, "KafkaImage"));
@@ -56,13 +68,13 @@ public sealed class DeploymentTests : IDisposable
         var checks = Run("Test-StreamCluster -Topology $topo").AssertNoErrors().Output;
         foreach (var c in checks) _out.WriteLine($"{P<string>(c, "Check")} {P<string>(c, "Node")} {P<bool>(c, "Passed")} {P<string>(c, "Detail")}");
         Assert.All(checks, c => Assert.True(P<bool>(c, "Passed"), P<string>(c, "Check") + ": " + P<string>(c, "Detail")));
-        Assert.Contains(checks, c => P<string>(c, "Check") == "ArroyoRegisteredNodes" && P<string>(c, "Detail").StartsWith($"{DeployLab.NodeCount - 1} "));
+        Assert.Contains(checks, c => P<string>(c, "Check") == "ArroyoRegisteredNodes" && P<string>(c, "Detail").StartsWith($"{_lab.NodeCount - 1} "));
 
-        var ids = Enumerable.Range(0, DeployLab.NodeCount).Select(i => _lab.Docker.Docker(i, "ps -aq --no-trunc")).ToList();
+        var ids = Enumerable.Range(0, _lab.NodeCount).Select(i => _lab.Docker.Docker(i, "ps -aq --no-trunc")).ToList();
         var second = Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors();
         Assert.Equal(0, P<int>(second.Output[0], "Changed"));
         Assert.Equal("no changes", P<string>(second.Output[0], "Summary"));
-        Assert.Equal(ids, Enumerable.Range(0, DeployLab.NodeCount).Select(i => _lab.Docker.Docker(i, "ps -aq --no-trunc")).ToList()); // same containers
+        Assert.Equal(ids, Enumerable.Range(0, _lab.NodeCount).Select(i => _lab.Docker.Docker(i, "ps -aq --no-trunc")).ToList()); // same containers
     }
 
     [Fact]
@@ -93,7 +105,7 @@ public sealed class DeploymentTests : IDisposable
 
         // Get-StreamCluster reads the same back: one object per service and node.
         var services = Run("Get-StreamCluster -Topology $topo", topo).AssertNoErrors().Output;
-        Assert.Equal(DeployLab.NodeCount + 2, services.Count);
+        Assert.Equal(_lab.NodeCount + 2, services.Count);
         Assert.All(services, s => Assert.Equal("host", P<string>(s, "NetworkMode")));
         Assert.All(services, s => Assert.Equal("running", P<string>(s, "State")));
         var node = services.Single(s => P<string>(s, "Service") == "arroyo-node" && P<string>(s, "Node") == "pi3");
@@ -180,7 +192,7 @@ public sealed class DeploymentTests : IDisposable
         _lab.Docker.Docker(0, "run --rm --network none --entrypoint /bin/sh -v pibench-kafka-data:/d " + _lab.Pinned.Kafka + " -c 'test -f /d/topics/nexmark-events'");
 
         var removed = Run("Uninstall-StreamCluster -Topology $topo -Confirm:$false").AssertNoErrors().Output;
-        Assert.Equal(DeployLab.NodeCount + 2, removed.Count(a => P<string>(a, "Kind") == "RemoveContainer"));
+        Assert.Equal(_lab.NodeCount + 2, removed.Count(a => P<string>(a, "Kind") == "RemoveContainer"));
         Assert.DoesNotContain(removed, a => P<string>(a, "Kind") == "RemoveVolume");
         Assert.Empty(Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output);
         Assert.Contains("pibench-kafka-data", _lab.Docker.Docker(0, "volume ls -q"));
@@ -200,7 +212,7 @@ public sealed class DeploymentTests : IDisposable
     {
         var r = Run("Install-StreamCluster -System Arroyo -Topology $topo -WhatIf").AssertNoErrors();
         Assert.Empty(r.Output);
-        for (var i = 0; i < DeployLab.NodeCount; i++)
+        for (var i = 0; i < _lab.NodeCount; i++)
         {
             Assert.Equal("", _lab.Docker.Docker(i, "ps -aq"));
             Assert.Equal("", _lab.Docker.Docker(i, "volume ls -q"));
@@ -209,7 +221,7 @@ public sealed class DeploymentTests : IDisposable
 
         Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors();
         Run("Uninstall-StreamCluster -RemoveData -Topology $topo -WhatIf").AssertNoErrors();
-        Assert.Equal(DeployLab.NodeCount + 2, Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output.Count);
+        Assert.Equal(_lab.NodeCount + 2, Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output.Count);
         Run("Install-StreamCluster -System Flink -Topology $topo -WhatIf").AssertNoErrors();
         Assert.Equal("running", Inspect(0, "pibench-arroyo-controller", "{{.State.Status}}"));
     }
@@ -222,7 +234,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.True(P<bool>(flink.Output[0], "Ready"));
         var services = Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output;
         Assert.DoesNotContain(services, s => P<string>(s, "System") == "arroyo");
-        Assert.Equal(DeployLab.NodeCount - 1, services.Count(s => P<string>(s, "Service") == "flink-taskmanager"));
+        Assert.Equal(_lab.NodeCount - 1, services.Count(s => P<string>(s, "Service") == "flink-taskmanager"));
         var props = Inspect(2, "pibench-flink-taskmanager", "{{range .Config.Env}}{{println .}}{{end}}");
         Assert.Contains($"jobmanager.rpc.address: {_lab.Nodes[0].Address}", props);
         Assert.Contains($"taskmanager.host: {_lab.Nodes[2].Address}", props);
@@ -236,7 +248,7 @@ public sealed class DeploymentTests : IDisposable
     public void InstallPiDocker_ReportsNodesThatHaveIt()
     {
         var r = Run("Install-PiDocker -Topology $topo").AssertNoErrors().Output;
-        Assert.Equal(DeployLab.NodeCount, r.Count);
+        Assert.Equal(_lab.NodeCount, r.Count);
         Assert.All(r, s => Assert.True(P<bool>(s, "Installed")));
         Assert.All(r, s => Assert.Equal("None", P<string>(s, "Action")));
         Assert.All(r, s => Assert.StartsWith("20.", P<string>(s, "Version")));

@@ -1,8 +1,5 @@
-// The skeleton's test project has no implicit "using Xunit" (ModuleFixture.cs needs it too); remove once the csproj has <Using Include="Xunit" />.
-global using Xunit;
 using System.Diagnostics;
 using System.Text;
-using PiBench.Tests.Harness;
 
 namespace PiBench.Tests.Lab;
 
@@ -15,27 +12,30 @@ namespace PiBench.Tests.Lab;
 /// Start-up is a few seconds; every sshd and dockerd is stopped by its PID on dispose, and the user removed.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class DeployLab : IDisposable
+public class DeployLab : IDisposable
 {
-    public const int NodeCount = 3;
     public const int SshPort = 2222;
     private readonly List<Process> _sshd = new();
     private readonly string _user = "pbdeploy" + Environment.ProcessId % 10000;
     private bool _userCreated;
 
-    public DeployLab()
+    /// <param name="nodeCount">Simulated Pis (the first is the controller).</param>
+    /// <param name="pinned">Stand-in tags to import on the controller (null: none).</param>
+    /// <param name="net">First three octets of the node addresses (127.x.y).</param>
+    public DeployLab(int nodeCount, DockerLab.PinnedNames? pinned, string? net = null)
     {
+        NodeCount = nodeCount;
         Root = Path.Combine(Path.GetTempPath(), $"pibench-deploylab-{Guid.NewGuid():N}"[..30]);
         Directory.CreateDirectory(Root);
         File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101); // the test user must traverse it
-        var net = Environment.GetEnvironmentVariable("PIBENCH_DEPLOY_LAB_NET") is { Length: > 0 } n ? n : "127.0.7";
+        net ??= Environment.GetEnvironmentVariable("PIBENCH_DEPLOY_LAB_NET") is { Length: > 0 } n ? n : "127.0.7";
         Nodes = Enumerable.Range(0, NodeCount).Select(i => (Name: $"pi{i + 1}", Address: $"{net}.{10 + i}")).ToList();
         try
         {
             Docker = new DockerLab(Path.Combine(Root, "docker"), NodeCount, "docker");
             Docker.Start();
-            Pinned = DockerLab.ReadPinnedImages(Path.Combine(StagedModule.Directory, "dependencies", "PiBench.Core.dll"));
-            Docker.ImportStandIns(0, Pinned);
+            Pinned = pinned!;
+            if (pinned is not null) Docker.ImportStandIns(0, pinned);
             CreateUserAndKeys();
             StartSshd();
             TopologyPath = WriteTopology(Path.Combine(Root, "topology.yaml"), null);
@@ -47,6 +47,7 @@ public sealed class DeployLab : IDisposable
         }
     }
 
+    public int NodeCount { get; }
     public string Root { get; }
     public DockerLab Docker { get; }
     public DockerLab.PinnedNames Pinned { get; } = null!;
@@ -157,6 +158,39 @@ public sealed class DeployLab : IDisposable
         }
     }
 
+    /// <summary>All processes below <paramref name="pid"/>, children before their parents' siblings (from /proc).</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var p)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[p] = int.Parse(fields[1]);
+            }
+            catch (Exception) { /* exited meanwhile */ }
+        }
+        var result = new List<int>();
+        var queue = new Queue<int>(new[] { pid });
+        while (queue.Count > 0)
+        {
+            var current = queue.Dequeue();
+            foreach (var (child, parent) in parents)
+                if (parent == current) { result.Add(child); queue.Enqueue(child); }
+        }
+        result.Reverse();
+        return result;
+    }
+
+    private static void KillPid(int pid)
+    {
+        try { using var p = Process.GetProcessById(pid); p.Kill(); p.WaitForExit(2000); }
+        catch (Exception) { /* already gone */ }
+    }
+
     private static void Sh(string command)
     {
         var psi = new ProcessStartInfo("/bin/sh", new[] { "-c", command }) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -173,6 +207,9 @@ public sealed class DeployLab : IDisposable
         {
             try
             {
+                // Per-connection sshd processes (clients may still be connected) are children of the listener:
+                // stop them by PID first, so the test user owns no process when it is removed.
+                foreach (var child in Descendants(p.Id)) KillPid(child);
                 if (!p.HasExited) { p.Kill(); p.WaitForExit(5000); }
             }
             catch (InvalidOperationException) { }
@@ -182,11 +219,12 @@ public sealed class DeployLab : IDisposable
         Docker?.Dispose();
         if (_userCreated)
         {
-            try { Sh($"userdel -r {_user} >/dev/null 2>&1 || userdel {_user}"); } catch (Exception) { }
+            for (var attempt = 0; attempt < 10; attempt++)
+            {
+                try { Sh($"userdel -r {_user} >/dev/null 2>&1 || userdel {_user}"); break; }
+                catch (Exception) { Thread.Sleep(200); }
+            }
         }
         try { Directory.Delete(Root, recursive: true); } catch (Exception) { }
     }
 }
-
-[CollectionDefinition("deploy")]
-public sealed class DeployCollection : ICollectionFixture<ModuleFixture>, ICollectionFixture<DeployLab> { }

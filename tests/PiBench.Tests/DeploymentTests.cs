@@ -245,6 +245,28 @@ public sealed class DeploymentTests : IDisposable
     }
 
     [Fact]
+    public void CtrlC_StopsAnInstallCleanly_AndARerunFinishesIt()
+    {
+        using (var ps = PowerShell.Create(_fx.State))
+        {
+            ps.Runspace.SessionStateProxy.SetVariable("topo", _lab.TopologyPath);
+            ps.AddScript("Install-StreamCluster -System Flink -Topology $topo");
+            var async = ps.BeginInvoke();
+            // Stop once the install is under way (first containers on the controller), like Ctrl+C.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!async.IsCompleted && DateTime.UtcNow < deadline && _lab.Docker.Docker(0, "ps -aq").Length == 0) Thread.Sleep(50);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            ps.Stop();
+            Assert.True(async.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)));
+            _out.WriteLine($"stopped after {sw.ElapsedMilliseconds} ms in state {ps.InvocationStateInfo.State}");
+            Assert.Contains(ps.InvocationStateInfo.State, new[] { PSInvocationState.Stopped, PSInvocationState.Completed });
+        }
+        var rerun = Run("Install-StreamCluster -System Flink -Topology $topo").AssertNoErrors();
+        Assert.True(P<bool>(rerun.Output[0], "Ready"));
+        Assert.Equal(_lab.NodeCount + 3, Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output.Count(s => P<string>(s, "State") == "running"));
+    }
+
+    [Fact]
     public void InstallPiDocker_ReportsNodesThatHaveIt()
     {
         var r = Run("Install-PiDocker -Topology $topo").AssertNoErrors().Output;

@@ -34,8 +34,23 @@
         # Nexmark generator and Kafka
         'Get-NexmarkEvent'
         'ConvertTo-NexmarkJson'
+        'Start-EmbeddedKafka'
+        'Get-EmbeddedKafka'
+        'Stop-EmbeddedKafka'
+        'Initialize-NexmarkTopic'
+        'Start-NexmarkGenerator'
+        'Get-NexmarkGenerator'
+        'Wait-NexmarkGenerator'
+        'Stop-NexmarkGenerator'
+        'Measure-NexmarkGenerator'
 
         # Engines and queries
+        'Get-NexmarkQuery'
+        'Invoke-NexmarkQuery'
+        'Get-NexmarkQueryRun'
+        'Wait-NexmarkQueryRun'
+        'Stop-NexmarkQuery'
+        'Get-StreamWorker'
 
         # Cluster deployment
         'Install-PiDocker'

@@ -1,0 +1,316 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace PiBench.Core.Engines.Arroyo;
+
+/// <summary>
+/// Apache Arroyo 0.11 over its REST API (<c>/api/v1</c>, arroyo.md §2): validate the query, create a pipeline with
+/// SQL and parallelism, poll the pipeline's job, read operator metric groups, PATCH <c>stop</c>, DELETE the pipeline.
+/// Workers come from the controller's admin <c>/metrics</c> (no REST call lists nodes in 0.11).
+/// </summary>
+public sealed class ArroyoEngine : IStreamEngine
+{
+    private readonly EngineHttp _http;
+    private readonly ConcurrentDictionary<string, Graph> _graphs = new(StringComparer.Ordinal);
+
+    public ArroyoEngine(StreamEngineSettings settings, HttpMessageHandler? handler = null, ILogSink? log = null)
+    {
+        Settings = settings with { System = StreamSystem.Arroyo };
+        _http = new EngineHttp(StreamSystem.Arroyo, Settings.RequestTimeout, handler, ExtractError, log);
+    }
+
+    public StreamSystem System => StreamSystem.Arroyo;
+    public StreamEngineSettings Settings { get; }
+
+    /// <summary>Arroyo's error body is <c>{"error": "&lt;message&gt;"}</c>.</summary>
+    internal static string ExtractError(string body) => JsonNode.Parse(body)?["error"]?.GetValue<string>() ?? body;
+
+    private Uri Api(string path) => new(Settings.ApiUri, "api/v1/" + path.TrimStart('/'));
+
+    private PiBenchException Map(EngineHttpFailure f, string target, bool sql = false) => f.Status switch
+    {
+        HttpStatusCode.BadRequest when sql => new PiBenchException(EngineErrorIds.SqlError, PiBenchErrorCategory.InvalidArgument,
+            $"Arroyo rejected the query {target}: {f.Message}", target, "Fix the SQL (Get-NexmarkQuery shows it); Arroyo's planner message is above."),
+        HttpStatusCode.NotFound => new PiBenchException(EngineErrorIds.JobNotFound, PiBenchErrorCategory.ObjectNotFound,
+            $"Arroyo: {f.Message} ({target}).", target, "The pipeline or job no longer exists (deleted, or the controller's database was reset)."),
+        HttpStatusCode.ServiceUnavailable => new PiBenchException(EngineErrorIds.RequestFailed, PiBenchErrorCategory.ResourceUnavailable,
+            $"Arroyo: {f.Message} ({target}).", target, "A service of the Arroyo cluster is not up yet; retry shortly."),
+        _ => new PiBenchException(EngineErrorIds.RequestFailed, PiBenchErrorCategory.ProtocolError,
+            $"Arroyo answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the Arroyo controller's log."),
+    };
+
+    public async Task<IReadOnlyList<string>> ValidateAsync(string sql, CancellationToken cancellationToken)
+    {
+        var uri = Api("pipelines/validate_query");
+        var body = new JsonObject { ["query"] = sql, ["udfs"] = new JsonArray() };
+        var node = await _http.JsonAsync(HttpMethod.Post, uri, body, f => Map(f, "validate_query", sql: true), cancellationToken).ConfigureAwait(false);
+        return node?["errors"] is JsonArray errors ? errors.Select(e => e?.ToString() ?? "").Where(e => e.Length > 0).ToList() : [];
+    }
+
+    public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Parallelism < 1)
+            throw new PiBenchException("ParallelismInvalid", PiBenchErrorCategory.InvalidArgument,
+                $"Parallelism must be at least 1 (got {request.Parallelism}).", request.Parallelism, "Use 1..the cluster's slots.");
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(Settings.SubmitTimeout);
+        try
+        {
+            var errors = await ValidateAsync(request.Sql, cts.Token).ConfigureAwait(false);
+            if (errors.Count > 0)
+                throw new PiBenchException(EngineErrorIds.SqlError, PiBenchErrorCategory.InvalidArgument,
+                    $"Arroyo rejected the query {request.Name}: {string.Join(" | ", errors)}", request.Name,
+                    "Fix the SQL (Get-NexmarkQuery shows it); Arroyo's planner message is above.");
+
+            var body = new JsonObject
+            {
+                ["name"] = request.Name,
+                ["query"] = request.Sql,
+                ["parallelism"] = request.Parallelism,
+            };
+            if (request.CheckpointInterval is { } ci)
+                body["checkpointIntervalMicros"] = (long)(ci.TotalMilliseconds * 1000);
+            var created = await _http.JsonAsync(HttpMethod.Post, Api("pipelines"), body, f => Map(f, request.Name, sql: true), cts.Token).ConfigureAwait(false);
+            var pipelineId = created.Str("id");
+            if (pipelineId.Length == 0) throw _http.BadResponse(Api("pipelines"), "no pipeline id");
+            if (created?["graph"] is JsonObject g) _graphs[pipelineId] = Graph.Parse(g);
+
+            // The pipeline has exactly one job; it may appear a moment after the pipeline.
+            while (true)
+            {
+                var jobs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{pipelineId}/jobs"), null, f => Map(f, pipelineId), cts.Token).ConfigureAwait(false);
+                if (jobs?["data"] is JsonArray { Count: > 0 } data && data[0].Str("id") is { Length: > 0 } jobId)
+                    return new StreamJobHandle(StreamSystem.Arroyo, jobId, request.Name) { PipelineId = pipelineId, SubmittedAt = DateTimeOffset.UtcNow };
+                await Task.Delay(Settings.PollInterval, cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new PiBenchException(EngineErrorIds.Timeout, PiBenchErrorCategory.OperationTimeout,
+                $"Arroyo did not accept {request.Name} within {Settings.SubmitTimeout.TotalSeconds:0.#} s.", request.Name,
+                "Check the Arroyo controller (compiler service, database).");
+        }
+    }
+
+    public async Task<StreamJobStatus> GetStatusAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        RequirePipeline(job);
+        var jobs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{job.PipelineId}/jobs"), null, f => Map(f, job.PipelineId), cancellationToken).ConfigureAwait(false);
+        var node = (jobs?["data"] as JsonArray)?.FirstOrDefault(j => j.Str("id") == job.JobId)
+            ?? throw new PiBenchException(EngineErrorIds.JobNotFound, PiBenchErrorCategory.ObjectNotFound,
+                $"Arroyo: job {job.JobId} not found in pipeline {job.PipelineId}.", job.JobId, "The pipeline was deleted or restarted under a new job.");
+        var engineState = node.Str("state");
+        var state = MapState(engineState);
+        var failure = node?["failureMessage"] is JsonValue fm && fm.TryGetValue<string>(out var m) ? m : "";
+        if (state == StreamJobState.Failed && failure.Length == 0)
+            failure = await FirstJobErrorAsync(job, cancellationToken).ConfigureAwait(false);
+        var start = node.Long("startTime");
+        return new StreamJobStatus(job, state, engineState)
+        {
+            FailureMessage = failure,
+            Tasks = (int)node.Long("tasks"),
+            StartTime = start > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(start / 1000) : null,
+        };
+    }
+
+    private async Task<string> FirstJobErrorAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var errs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{job.PipelineId}/jobs/{job.JobId}/errors?limit=10"), null,
+                f => Map(f, job.JobId), cancellationToken).ConfigureAwait(false);
+            var list = (errs?["data"] as JsonArray)?.Where(e => e is not null).ToList() ?? [];
+            var first = list.FirstOrDefault(e => e.Str("level") == "error") ?? list.FirstOrDefault();
+            return first is null ? "" : $"{first.Str("message")} {first.Str("details")}".Trim();
+        }
+        catch (PiBenchException) { return ""; }
+    }
+
+    /// <summary>Arroyo controller states (arroyo.md §2.4) onto the neutral states.</summary>
+    public static StreamJobState MapState(string engineState) => engineState switch
+    {
+        "Created" or "Compiling" or "Scheduling" => StreamJobState.Starting,
+        "Running" => StreamJobState.Running,
+        "Recovering" or "Rescaling" or "Restarting" => StreamJobState.Recovering,
+        "CheckpointStopping" or "Stopping" or "Finishing" => StreamJobState.Stopping,
+        "Stopped" => StreamJobState.Stopped,
+        "Finished" => StreamJobState.Finished,
+        "Failed" => StreamJobState.Failed,
+        _ => StreamJobState.Unknown,
+    };
+
+    public async Task<StreamJobMetrics> GetMetricsAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        RequirePipeline(job);
+        if (!_graphs.TryGetValue(job.PipelineId, out var graph))
+        {
+            var p = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{job.PipelineId}"), null, f => Map(f, job.PipelineId), cancellationToken).ConfigureAwait(false);
+            graph = Graph.Parse(p?["graph"] as JsonObject);
+            _graphs[job.PipelineId] = graph;
+        }
+        var uri = Api($"pipelines/{job.PipelineId}/jobs/{job.JobId}/operator_metric_groups");
+        var node = await _http.JsonAsync(HttpMethod.Get, uri, null, f => Map(f, job.JobId), cancellationToken).ConfigureAwait(false);
+        return new StreamJobMetrics(job, ParseMetricGroups(job, node, graph)) { SampledAt = DateTimeOffset.UtcNow };
+    }
+
+    /// <summary>
+    /// <c>{data:[{operatorId, metricGroups:[{name, subtasks:[{index, metrics:[{time, value}]}]}]}]}</c> → one row per
+    /// operator and subtask with the latest (largest <c>time</c>) value of each group. Sources lack a real
+    /// <c>messages_recv</c> and sinks a real <c>messages_sent</c>: those stay NaN.
+    /// </summary>
+    internal static List<StreamOperatorMetric> ParseMetricGroups(StreamJobHandle job, JsonNode? node, Graph graph)
+    {
+        var rows = new List<StreamOperatorMetric>();
+        foreach (var op in (node?["data"] as JsonArray ?? []).Where(o => o is not null))
+        {
+            var opId = op.Str("operatorId");
+            var latest = new SortedDictionary<int, Dictionary<string, (long Time, double Value)>>();
+            foreach (var group in op!["metricGroups"] as JsonArray ?? [])
+            {
+                var name = group.Str("name");
+                foreach (var sub in group?["subtasks"] as JsonArray ?? [])
+                {
+                    var idx = (int)sub.Long("index", 0);
+                    if (!latest.TryGetValue(idx, out var values)) latest[idx] = values = new(StringComparer.Ordinal);
+                    foreach (var point in sub?["metrics"] as JsonArray ?? [])
+                    {
+                        var t = point.Long("time", 0);
+                        var v = JsonExt.Number(point?["value"]);
+                        if (!values.TryGetValue(name, out var cur) || t >= cur.Time) values[name] = (t, v);
+                    }
+                }
+            }
+            var isSource = graph.IsSource(opId);
+            var isSink = graph.IsSink(opId);
+            foreach (var (idx, values) in latest)
+            {
+                double Get(string n) => values.TryGetValue(n, out var x) ? x.Value : double.NaN;
+                var time = values.Count == 0 ? 0 : values.Values.Max(v => v.Time);
+                rows.Add(new StreamOperatorMetric
+                {
+                    JobId = job.JobId,
+                    OperatorId = opId,
+                    OperatorName = graph.Name(opId),
+                    Subtask = idx,
+                    IsSource = isSource,
+                    IsSink = isSink,
+                    RecordsInPerSecond = isSource ? double.NaN : Get("messages_recv"),
+                    RecordsOutPerSecond = isSink ? double.NaN : Get("messages_sent"),
+                    Backpressure = Get("backpressure"),
+                    SampledAt = time > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(time / 1000) : DateTimeOffset.UtcNow,
+                });
+            }
+        }
+        return rows;
+    }
+
+    public async Task StopAsync(StreamJobHandle job, StreamStopMode mode, CancellationToken cancellationToken)
+    {
+        RequirePipeline(job);
+        var stop = mode == StreamStopMode.Graceful ? "graceful" : "immediate";
+        await _http.JsonAsync(HttpMethod.Patch, Api($"pipelines/{job.PipelineId}"), new JsonObject { ["stop"] = stop },
+            f => Map(f, job.PipelineId), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        RequirePipeline(job);
+        var uri = Api($"pipelines/{job.PipelineId}");
+        var (_, failure) = await _http.SendAsync(HttpMethod.Delete, uri, null, cancellationToken).ConfigureAwait(false);
+        _graphs.TryRemove(job.PipelineId, out _);
+        if (failure is null || failure.Status == HttpStatusCode.NotFound) return;
+        if (failure.Status == HttpStatusCode.BadRequest)
+            throw new PiBenchException(EngineErrorIds.StopFailed, PiBenchErrorCategory.InvalidOperation,
+                $"Arroyo refused to delete pipeline {job.PipelineId}: {failure.Message}", job.PipelineId,
+                "A pipeline can only be deleted once its job is Stopped, Finished or Failed: stop it first.");
+        throw Map(failure, job.PipelineId);
+    }
+
+    public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
+    {
+        var uri = new Uri(Settings.SecondaryUri, "metrics");
+        var (text, failure) = await _http.SendAsync(HttpMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
+        if (failure is not null) throw Map(failure, uri.ToString());
+        var m = ParsePrometheus(text);
+        if (!m.ContainsKey("arroyo_controller_registered_nodes"))
+            throw _http.BadResponse(uri, "no arroyo_controller_registered_nodes (is this the controller's admin port?)");
+        int V(string k) => m.TryGetValue(k, out var v) ? (int)v : -1;
+        return
+        [
+            new StreamWorker
+            {
+                System = nameof(StreamSystem.Arroyo),
+                Id = "controller",
+                Address = Settings.SecondaryUri.GetLeftPart(UriPartial.Authority),
+                Nodes = V("arroyo_controller_registered_nodes"),
+                Slots = V("arroyo_controller_registered_slots"),
+                FreeSlots = V("arroyo_controller_free_slots"),
+            },
+        ];
+    }
+
+    /// <summary>Prometheus text format: sums samples per metric name (labels ignored), skips comments.</summary>
+    internal static Dictionary<string, double> ParsePrometheus(string text)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var nameEnd = line.IndexOfAny([' ', '{']);
+            if (nameEnd <= 0) continue;
+            var name = line[..nameEnd];
+            var rest = line[nameEnd..];
+            if (rest.StartsWith('{')) { var close = rest.IndexOf('}'); if (close < 0) continue; rest = rest[(close + 1)..]; }
+            var parts = rest.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0 || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) continue;
+            result[name] = result.TryGetValue(name, out var prev) ? prev + value : value;
+        }
+        return result;
+    }
+
+    private static void RequirePipeline(StreamJobHandle job)
+    {
+        if (string.IsNullOrEmpty(job.PipelineId))
+            throw new PiBenchException("PipelineIdMissing", PiBenchErrorCategory.InvalidArgument,
+                $"The Arroyo job {job.JobId} has no pipeline id.", job.JobId, "Pass the NexmarkQueryRun returned by Invoke-NexmarkQuery (it carries PipelineId).");
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The pipeline graph: node names and which nodes have no incoming (source) / outgoing (sink) edge.</summary>
+    internal sealed class Graph
+    {
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _hasIn = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _hasOut = new(StringComparer.Ordinal);
+        private bool _known;
+
+        public static Graph Parse(JsonObject? graph)
+        {
+            var g = new Graph();
+            if (graph is null) return g;
+            foreach (var n in graph["nodes"] as JsonArray ?? [])
+            {
+                var id = n.Str("nodeId");
+                if (id.Length == 0) continue;
+                var op = n.Str("operator");
+                var desc = n.Str("description");
+                g._names[id] = desc.Length > 0 && desc != op ? $"{op}: {desc}" : op;
+                g._known = true;
+            }
+            foreach (var e in graph["edges"] as JsonArray ?? [])
+            {
+                g._hasOut.Add(e.Str("srcId"));
+                g._hasIn.Add(e.Str("destId"));
+            }
+            return g;
+        }
+
+        public string Name(string id) => _names.TryGetValue(id, out var n) ? n : id;
+        public bool IsSource(string id) => _known && _names.ContainsKey(id) && !_hasIn.Contains(id);
+        public bool IsSink(string id) => _known && _names.ContainsKey(id) && !_hasOut.Contains(id);
+    }
+}

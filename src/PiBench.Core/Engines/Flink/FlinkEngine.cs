@@ -1,0 +1,387 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace PiBench.Core.Engines.Flink;
+
+/// <summary>
+/// Apache Flink 1.18.1: SQL through the SQL Gateway (flink.md §3: session, one statement per call, operation results,
+/// an INSERT's result carries the job id) and everything about the job through the JobManager REST API (§1: job
+/// state, vertex and subtask metrics, cancel, stop with savepoint, TaskManagers).
+/// </summary>
+public sealed class FlinkEngine : IStreamEngine
+{
+    private const int MaxGetQueryLength = 1500; // Flink's netty REST endpoint limits the request line to 4096 bytes
+    private readonly EngineHttp _http;
+    private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _metricIds = new(StringComparer.Ordinal);
+
+    public FlinkEngine(StreamEngineSettings settings, HttpMessageHandler? handler = null, ILogSink? log = null)
+    {
+        Settings = settings with { System = StreamSystem.Flink };
+        _http = new EngineHttp(StreamSystem.Flink, Settings.RequestTimeout, handler, ExtractError, log);
+    }
+
+    public StreamSystem System => StreamSystem.Flink;
+    public StreamEngineSettings Settings { get; }
+
+    private Uri Rest(string path) => new(Settings.ApiUri, path.TrimStart('/'));
+    private Uri Gateway(string path) => new(Settings.SecondaryUri, path.TrimStart('/'));
+
+    /// <summary>
+    /// Flink's error body is <c>{"errors": ["message", "…stack…"]}</c>. Returns the first message plus the root
+    /// cause (the last <c>Caused by:</c> line of the stack), which is where the SQL validator's text is.
+    /// </summary>
+    internal static string ExtractError(string body)
+    {
+        if (JsonNode.Parse(body)?["errors"] is not JsonArray errors || errors.Count == 0) return body;
+        var texts = errors.Select(e => e?.ToString() ?? "").Where(t => t.Length > 0).ToList();
+        var first = texts.Select(t => t.Split('\n')[0].Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith("<Exception on server side", StringComparison.Ordinal)) ?? "";
+        var lines = texts.SelectMany(t => t.Split('\n')).Select(l => l.Trim()).ToList();
+        var cause = lines.LastOrDefault(l => l.StartsWith("Caused by:", StringComparison.Ordinal));
+        if (cause is not null) cause = cause["Caused by:".Length..].Trim();
+        else cause = lines.FirstOrDefault(l => l.Contains("Exception:", StringComparison.Ordinal) && l != first);
+        return cause is null || cause == first ? first : first.Length == 0 ? cause : $"{first} | {cause}";
+    }
+
+    private PiBenchException Map(EngineHttpFailure f, string target, bool sql = false) => f.Status switch
+    {
+        HttpStatusCode.BadRequest or HttpStatusCode.InternalServerError when sql => new PiBenchException(EngineErrorIds.SqlError,
+            PiBenchErrorCategory.InvalidArgument, $"Flink rejected the statement of {target}: {f.Message}", target,
+            "Fix the SQL (Get-NexmarkQuery shows it), or add the missing connector/UDF jar to the gateway and TaskManagers."),
+        HttpStatusCode.NotFound => new PiBenchException(EngineErrorIds.JobNotFound, PiBenchErrorCategory.ObjectNotFound,
+            $"Flink: {target} not found ({f.Message}).", target, "The job, session or operation no longer exists (expired or JobManager restarted)."),
+        _ => new PiBenchException(EngineErrorIds.RequestFailed, PiBenchErrorCategory.ProtocolError,
+            $"Flink answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the JobManager / SQL Gateway log."),
+    };
+
+    public Task<IReadOnlyList<string>> ValidateAsync(string sql, CancellationToken cancellationToken)
+    {
+        // The gateway has no dry run; only the script's shape is checked here.
+        var statements = SqlScript.Split(sql);
+        IReadOnlyList<string> errors = statements.Count(SqlScript.IsJobStatement) == 1 ? [] : ["The script must contain exactly one INSERT statement."];
+        return Task.FromResult(errors);
+    }
+
+    public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Parallelism < 1)
+            throw new PiBenchException("ParallelismInvalid", PiBenchErrorCategory.InvalidArgument,
+                $"Parallelism must be at least 1 (got {request.Parallelism}).", request.Parallelism, "Use 1..the cluster's slots.");
+        var statements = SqlScript.Split(request.Sql);
+        if (statements.Count(SqlScript.IsJobStatement) != 1)
+            throw new PiBenchException(EngineErrorIds.SqlError, PiBenchErrorCategory.InvalidArgument,
+                $"The script of {request.Name} must contain exactly one INSERT statement.", request.Name, "Check the query resource.");
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(Settings.SubmitTimeout);
+        string? session = null;
+        try
+        {
+            var properties = new JsonObject
+            {
+                ["execution.runtime-mode"] = "streaming",
+                ["parallelism.default"] = request.Parallelism.ToString(CultureInfo.InvariantCulture),
+                ["pipeline.name"] = request.Name,
+            };
+            if (request.CheckpointInterval is { } ci)
+                properties["execution.checkpointing.interval"] = $"{(long)ci.TotalMilliseconds} ms";
+            var opened = await _http.JsonAsync(HttpMethod.Post, Gateway("v1/sessions"),
+                new JsonObject { ["sessionName"] = request.Name, ["properties"] = properties },
+                f => Map(f, "session"), cts.Token).ConfigureAwait(false);
+            session = opened.Str("sessionHandle");
+            if (session.Length == 0) throw _http.BadResponse(Gateway("v1/sessions"), "no sessionHandle");
+
+            string? jobId = null;
+            foreach (var statement in statements)
+            {
+                var isJob = SqlScript.IsJobStatement(statement);
+                var body = new JsonObject { ["statement"] = statement, ["executionTimeout"] = 0 };
+                if (isJob) body["executionConfig"] = new JsonObject { ["pipeline.name"] = request.Name };
+                var op = await _http.JsonAsync(HttpMethod.Post, Gateway($"v1/sessions/{session}/statements"), body,
+                    f => Map(f, request.Name, sql: true), cts.Token).ConfigureAwait(false);
+                var handle = op.Str("operationHandle");
+                if (handle.Length == 0) throw _http.BadResponse(Gateway($"v1/sessions/{session}/statements"), "no operationHandle");
+                var id = await FetchResultAsync(session, handle, request.Name, isJob, cts.Token).ConfigureAwait(false);
+                if (isJob) jobId = id;
+            }
+            if (string.IsNullOrEmpty(jobId))
+                throw new PiBenchException(EngineErrorIds.BadResponse, PiBenchErrorCategory.InvalidData,
+                    $"Flink accepted the INSERT of {request.Name} but returned no job id.", request.Name,
+                    "Check that table.dml-sync is false in the gateway's configuration.");
+            return new StreamJobHandle(StreamSystem.Flink, jobId, request.Name) { PipelineId = session, SubmittedAt = DateTimeOffset.UtcNow };
+        }
+        catch (Exception ex) when (session is not null)
+        {
+            await CloseSessionQuietlyAsync(session).ConfigureAwait(false);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested) throw SubmitTimeout(request);
+            throw;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw SubmitTimeout(request);
+        }
+    }
+
+    private PiBenchException SubmitTimeout(StreamJobRequest request) =>
+        new(EngineErrorIds.Timeout, PiBenchErrorCategory.OperationTimeout,
+            $"Flink did not accept {request.Name} within {Settings.SubmitTimeout.TotalSeconds:0.#} s.", request.Name,
+            "Check the SQL Gateway and that it reaches the JobManager (rest.address).");
+
+    /// <summary>Follows <c>result/0</c>: NOT_READY → retry; PAYLOAD/EOS → done. Returns the job id of an INSERT.</summary>
+    private async Task<string?> FetchResultAsync(string session, string operation, string name, bool isJob, CancellationToken ct)
+    {
+        var token = 0;
+        while (true)
+        {
+            var uri = Gateway($"v2/sessions/{session}/operations/{operation}/result/{token}?rowFormat=JSON");
+            var node = await _http.JsonAsync(HttpMethod.Get, uri, null, f => Map(f, name, sql: true), ct).ConfigureAwait(false);
+            var type = node.Str("resultType");
+            if (type == "NOT_READY")
+            {
+                await Task.Delay(Settings.PollInterval, ct).ConfigureAwait(false);
+                continue;
+            }
+            if (type is not ("PAYLOAD" or "EOS")) throw _http.BadResponse(uri, $"resultType '{type}'");
+            if (!isJob) return null;
+            var jobId = node.Str("jobID");
+            if (jobId.Length == 0 && node?["results"]?["data"] is JsonArray { Count: > 0 } data)
+                jobId = data[0]?["fields"] is JsonArray { Count: > 0 } fields ? fields[0]?.ToString() ?? "" : "";
+            if (jobId.Length > 0 || type == "EOS") return jobId;
+            token++; // PAYLOAD without the row yet: follow nextResultUri's token
+            if (token > 100) return null;
+        }
+    }
+
+    private async Task CloseSessionQuietlyAsync(string session)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _http.SendAsync(HttpMethod.Delete, Gateway($"v1/sessions/{session}"), null, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception) { /* best effort: the gateway expires idle sessions */ }
+    }
+
+    public async Task<StreamJobStatus> GetStatusAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        var node = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}"), null, f => Map(f, $"job {job.JobId}"), cancellationToken).ConfigureAwait(false);
+        var engineState = node.Str("state");
+        var state = MapState(engineState);
+        var failure = "";
+        if (state == StreamJobState.Failed || engineState == "FAILING")
+            failure = await RootExceptionAsync(job, cancellationToken).ConfigureAwait(false);
+        var start = node.Long("start-time");
+        var tasks = (node?["vertices"] as JsonArray)?.Sum(v => (int)v.Long("parallelism", 0)) ?? -1;
+        return new StreamJobStatus(job, state, engineState)
+        {
+            FailureMessage = failure,
+            Tasks = tasks,
+            StartTime = start > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(start) : null,
+        };
+    }
+
+    private async Task<string> RootExceptionAsync(StreamJobHandle job, CancellationToken ct)
+    {
+        try
+        {
+            var ex = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}/exceptions"), null, f => Map(f, job.JobId), ct).ConfigureAwait(false);
+            var root = ex.Str("root-exception");
+            if (root.Length == 0 && ex?["exceptionHistory"]?["entries"] is JsonArray { Count: > 0 } entries)
+                root = entries[0].Str("exceptionName") + ": " + entries[0].Str("stacktrace");
+            var lines = root.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            var cause = lines.LastOrDefault(l => l.StartsWith("Caused by:", StringComparison.Ordinal));
+            return cause is null ? lines.FirstOrDefault() ?? "" : $"{lines[0]} | {cause["Caused by:".Length..].Trim()}";
+        }
+        catch (PiBenchException) { return ""; }
+    }
+
+    /// <summary>Flink JobStatus (flink.md §1.2) onto the neutral states. Note job CANCELLING (two L).</summary>
+    public static StreamJobState MapState(string engineState) => engineState switch
+    {
+        "INITIALIZING" or "CREATED" => StreamJobState.Starting,
+        "RUNNING" => StreamJobState.Running,
+        "RESTARTING" or "RECONCILING" => StreamJobState.Recovering,
+        "FAILING" or "CANCELLING" => StreamJobState.Stopping,
+        "SUSPENDED" => StreamJobState.Suspended,
+        "CANCELED" => StreamJobState.Stopped,
+        "FINISHED" => StreamJobState.Finished,
+        "FAILED" => StreamJobState.Failed,
+        _ => StreamJobState.Unknown,
+    };
+
+    public async Task<StreamJobMetrics> GetMetricsAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        var node = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}"), null, f => Map(f, $"job {job.JobId}"), cancellationToken).ConfigureAwait(false);
+        var vertices = (node?["vertices"] as JsonArray ?? []).Where(v => v is not null).ToList();
+        // Topology from the plan: a node no one lists as input is a sink; one without inputs is a source.
+        var inputsOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var feeds = new HashSet<string>(StringComparer.Ordinal);
+        var planKnown = false;
+        foreach (var p in node?["plan"]?["nodes"] as JsonArray ?? [])
+        {
+            planKnown = true;
+            var inputs = p?["inputs"] as JsonArray ?? [];
+            inputsOf[p.Str("id")] = inputs.Count;
+            foreach (var i in inputs) feeds.Add(i.Str("id"));
+        }
+
+        var rows = new List<StreamOperatorMetric>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var v in vertices)
+        {
+            var vid = v.Str("id");
+            var name = v.Str("name");
+            var parallelism = (int)v.Long("parallelism", 1);
+            var isSource = planKnown && inputsOf.TryGetValue(vid, out var n) ? n == 0 : name.StartsWith("Source:", StringComparison.Ordinal);
+            var isSink = planKnown ? !feeds.Contains(vid) : name.Contains("Sink:", StringComparison.Ordinal);
+            var values = await VertexMetricsAsync(job, vid, parallelism, isSource, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < parallelism; i++)
+            {
+                double Get(string metric) => values.TryGetValue($"{i}.{metric}", out var x) ? x : double.NaN;
+                var sourceOut = values.Where(kv => kv.Key.StartsWith($"{i}.Source_", StringComparison.Ordinal) && kv.Key.EndsWith(".numRecordsOut", StringComparison.Ordinal)).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).First();
+                var sourceRate = values.Where(kv => kv.Key.StartsWith($"{i}.Source_", StringComparison.Ordinal) && kv.Key.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal)).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).First();
+                var recordsOut = isSource && !double.IsNaN(sourceOut) ? sourceOut : Get("numRecordsOut");
+                var rateOut = isSource && !double.IsNaN(sourceRate) ? sourceRate : Get("numRecordsOutPerSecond");
+                var bp = Get("backPressuredTimeMsPerSecond");
+                var busy = Get("busyTimeMsPerSecond");
+                rows.Add(new StreamOperatorMetric
+                {
+                    JobId = job.JobId,
+                    OperatorId = vid,
+                    OperatorName = name,
+                    Subtask = i,
+                    IsSource = isSource,
+                    IsSink = isSink,
+                    RecordsIn = double.IsNaN(Get("numRecordsIn")) ? -1 : (long)Get("numRecordsIn"),
+                    RecordsOut = double.IsNaN(recordsOut) ? -1 : (long)recordsOut,
+                    RecordsInPerSecond = Get("numRecordsInPerSecond"),
+                    RecordsOutPerSecond = rateOut,
+                    Backpressure = double.IsNaN(bp) ? double.NaN : bp / 1000.0,
+                    Busy = double.IsNaN(busy) ? double.NaN : busy / 1000.0,
+                    SampledAt = now,
+                });
+            }
+        }
+        return new StreamJobMetrics(job, rows) { SampledAt = now };
+    }
+
+    private static readonly string[] TaskMetrics =
+        ["numRecordsIn", "numRecordsOut", "numRecordsInPerSecond", "numRecordsOutPerSecond", "backPressuredTimeMsPerSecond", "busyTimeMsPerSecond"];
+
+    /// <summary>Lists a vertex's metric ids once (cached), then reads the wanted per-subtask ids in request lines of bounded length.</summary>
+    private async Task<Dictionary<string, double>> VertexMetricsAsync(StreamJobHandle job, string vid, int parallelism, bool isSource, CancellationToken ct)
+    {
+        var key = job.JobId + "/" + vid;
+        if (!_metricIds.TryGetValue(key, out var available) || available.Count == 0)
+        {
+            var list = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}/vertices/{vid}/metrics"), null, f => Map(f, $"vertex {vid}"), ct).ConfigureAwait(false);
+            available = (list as JsonArray ?? []).Select(m => m.Str("id")).Where(s => s.Length > 0).ToList();
+            if (available.Count > 0) _metricIds[key] = available;
+        }
+        var set = available.ToHashSet(StringComparer.Ordinal);
+        var wanted = new List<string>();
+        for (var i = 0; i < parallelism; i++)
+            foreach (var m in TaskMetrics)
+                if (set.Contains($"{i}.{m}")) wanted.Add($"{i}.{m}");
+        if (isSource)
+            wanted.AddRange(available.Where(id => id.Contains(".Source_", StringComparison.Ordinal)
+                && (id.EndsWith(".numRecordsOut", StringComparison.Ordinal) || id.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal))));
+
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        var batch = new StringBuilder();
+        async Task FlushAsync()
+        {
+            if (batch.Length == 0) return;
+            var answer = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}/vertices/{vid}/metrics?get={batch}"), null, f => Map(f, $"vertex {vid}"), ct).ConfigureAwait(false);
+            foreach (var m in answer as JsonArray ?? [])
+                values[m.Str("id")] = JsonExt.Number(m?["value"]);
+            batch.Clear();
+        }
+        foreach (var id in wanted)
+        {
+            var escaped = Uri.EscapeDataString(id);
+            if (batch.Length > 0 && batch.Length + escaped.Length + 1 > MaxGetQueryLength) await FlushAsync().ConfigureAwait(false);
+            if (batch.Length > 0) batch.Append(',');
+            batch.Append(escaped);
+        }
+        await FlushAsync().ConfigureAwait(false);
+        return values;
+    }
+
+    public async Task StopAsync(StreamJobHandle job, StreamStopMode mode, CancellationToken cancellationToken)
+    {
+        if (mode == StreamStopMode.Immediate)
+        {
+            var (_, failure) = await _http.SendAsync(HttpMethod.Patch, Rest($"jobs/{job.JobId}?mode=cancel"), null, cancellationToken).ConfigureAwait(false);
+            if (failure is null || failure.Status == HttpStatusCode.Conflict) return; // 409: already finished
+            throw Map(failure, $"job {job.JobId}");
+        }
+
+        var body = new JsonObject { ["drain"] = false, ["formatType"] = "CANONICAL" };
+        if (!string.IsNullOrEmpty(Settings.FlinkSavepointDirectory)) body["targetDirectory"] = Settings.FlinkSavepointDirectory;
+        var accepted = await _http.JsonAsync(HttpMethod.Post, Rest($"jobs/{job.JobId}/stop"), body, f => Map(f, $"job {job.JobId}"), cancellationToken).ConfigureAwait(false);
+        var requestId = accepted.Str("request-id");
+        if (requestId.Length == 0) throw _http.BadResponse(Rest($"jobs/{job.JobId}/stop"), "no request-id");
+
+        var deadline = DateTimeOffset.UtcNow + Settings.SubmitTimeout;
+        while (true)
+        {
+            var s = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}/savepoints/{requestId}"), null, f => Map(f, $"savepoint {requestId}"), cancellationToken).ConfigureAwait(false);
+            if (s?["status"].Str("id") == "COMPLETED")
+            {
+                var cause = s?["operation"]?["failure-cause"];
+                if (cause is null) return;
+                var text = cause.Str("stack-trace");
+                var message = text.Length > 0 ? text.Split('\n')[0] : cause.ToJsonString();
+                throw new PiBenchException(EngineErrorIds.StopFailed, PiBenchErrorCategory.InvalidOperation,
+                    $"Flink could not stop job {job.JobId} with a savepoint: {message}", job.JobId,
+                    "Set a savepoint directory every TaskManager can write (state.savepoints.dir), or stop with -Mode Immediate.");
+            }
+            if (DateTimeOffset.UtcNow >= deadline)
+                throw new PiBenchException(EngineErrorIds.Timeout, PiBenchErrorCategory.OperationTimeout,
+                    $"Flink's stop-with-savepoint of job {job.JobId} did not complete within {Settings.SubmitTimeout.TotalSeconds:0.#} s.", job.JobId,
+                    "Stop with -Mode Immediate, or check checkpoint storage.");
+            await Task.Delay(Settings.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task RemoveAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(job.PipelineId)) return;
+        var (_, failure) = await _http.SendAsync(HttpMethod.Delete, Gateway($"v1/sessions/{job.PipelineId}"), null, cancellationToken).ConfigureAwait(false);
+        if (failure is null || failure.Status is HttpStatusCode.NotFound or HttpStatusCode.InternalServerError) return; // expired sessions answer 500/404
+        throw Map(failure, $"session {job.PipelineId}");
+    }
+
+    public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
+    {
+        var node = await _http.JsonAsync(HttpMethod.Get, Rest("taskmanagers"), null, f => Map(f, "taskmanagers"), cancellationToken).ConfigureAwait(false);
+        if (node?["taskmanagers"] is not JsonArray tms) throw _http.BadResponse(Rest("taskmanagers"), "no taskmanagers array");
+        return tms.Where(t => t is not null).Select(t => new StreamWorker
+        {
+            System = nameof(StreamSystem.Flink),
+            Id = t.Str("id"),
+            Address = AddressFromPath(t.Str("path")),
+            Nodes = 1,
+            Slots = (int)t.Long("slotsNumber", 0),
+            FreeSlots = (int)t.Long("freeSlots", 0),
+            CpuCores = (int)t!["hardware"].Long("cpuCores"),
+            PhysicalMemoryBytes = t!["hardware"].Long("physicalMemory"),
+            LastHeartbeat = t.Long("timeSinceLastHeartbeat"),
+        }).ToList();
+    }
+
+    /// <summary><c>pekko.tcp://flink@10.0.0.5:36423/user/rpc/taskmanager_0</c> → <c>10.0.0.5:36423</c>.</summary>
+    internal static string AddressFromPath(string path)
+    {
+        var at = path.IndexOf('@');
+        if (at < 0) return path;
+        var rest = path[(at + 1)..];
+        var slash = rest.IndexOf('/');
+        return slash < 0 ? rest : rest[..slash];
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,156 @@
+namespace PiBench.Core.Engines;
+
+/// <summary>The stream processors PiBench compares.</summary>
+public enum StreamSystem
+{
+    Arroyo,
+    Flink,
+}
+
+/// <summary>How a running query is stopped.</summary>
+public enum StreamStopMode
+{
+    /// <summary>Arroyo: <c>stop = "graceful"</c> (a stop message flows like a barrier). Flink: stop with savepoint (<c>POST /jobs/:jid/stop</c>).</summary>
+    Graceful,
+    /// <summary>Arroyo: <c>stop = "immediate"</c>. Flink: cancel (<c>PATCH /jobs/:jid?mode=cancel</c>).</summary>
+    Immediate,
+}
+
+/// <summary>One engine-neutral view of a job's lifecycle; the engine's own state string is kept beside it.</summary>
+public enum StreamJobState
+{
+    Unknown,
+    /// <summary>Arroyo Created/Compiling/Scheduling; Flink INITIALIZING/CREATED.</summary>
+    Starting,
+    Running,
+    /// <summary>Arroyo Recovering/Restarting/Rescaling; Flink RESTARTING/RECONCILING.</summary>
+    Recovering,
+    /// <summary>Arroyo CheckpointStopping/Stopping/Finishing; Flink FAILING/CANCELLING.</summary>
+    Stopping,
+    /// <summary>Flink SUSPENDED (the JobManager lost leadership; not globally terminal).</summary>
+    Suspended,
+    /// <summary>Arroyo Stopped; Flink CANCELED. Terminal.</summary>
+    Stopped,
+    /// <summary>Arroyo Finished; Flink FINISHED. Terminal.</summary>
+    Finished,
+    /// <summary>Arroyo Failed; Flink FAILED. Terminal.</summary>
+    Failed,
+}
+
+public static class StreamJobStates
+{
+    public static bool IsTerminal(this StreamJobState state) =>
+        state is StreamJobState.Stopped or StreamJobState.Finished or StreamJobState.Failed;
+}
+
+/// <summary>What to submit: a complete SQL script (DDL then one INSERT) at a parallelism.</summary>
+public sealed record StreamJobRequest(string Name, string Sql, int Parallelism)
+{
+    /// <summary>Arroyo <c>checkpointIntervalMicros</c>; Flink <c>execution.checkpointing.interval</c>. Null = engine default.</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
+}
+
+/// <summary>Identifies a submitted job at an engine. Flat and serialisable so a handle can be rebuilt from a CSV row.</summary>
+public sealed record StreamJobHandle(StreamSystem System, string JobId, string Name)
+{
+    /// <summary>Arroyo pipeline id (<c>pl_…</c>); Flink SQL Gateway session handle (empty once closed).</summary>
+    public string PipelineId { get; init; } = "";
+    public DateTimeOffset SubmittedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>A job's state at one moment.</summary>
+public sealed record StreamJobStatus(StreamJobHandle Job, StreamJobState State, string EngineState)
+{
+    /// <summary>Arroyo <c>failureMessage</c> / first job error; Flink root exception (first line).</summary>
+    public string FailureMessage { get; init; } = "";
+    public int Tasks { get; init; } = -1;
+    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset ObservedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>
+/// One subtask of one operator (Arroyo graph node / Flink job vertex). Counters that an engine does not
+/// report are -1 (counts) or NaN (rates, backpressure).
+/// </summary>
+public sealed class StreamOperatorMetric
+{
+    public string JobId { get; init; } = "";
+    public string OperatorId { get; init; } = "";
+    public string OperatorName { get; init; } = "";
+    public int Subtask { get; init; }
+    public bool IsSource { get; init; }
+    public bool IsSink { get; init; }
+    /// <summary>Cumulative records in (Flink <c>numRecordsIn</c>); -1 where the engine reports only rates (Arroyo).</summary>
+    public long RecordsIn { get; init; } = -1;
+    /// <summary>Cumulative records out (Flink <c>numRecordsOut</c>, source operator's counter for sources); -1 for Arroyo.</summary>
+    public long RecordsOut { get; init; } = -1;
+    /// <summary>Arroyo <c>messages_recv</c> (EWMA rate); Flink <c>numRecordsInPerSecond</c>.</summary>
+    public double RecordsInPerSecond { get; init; } = double.NaN;
+    /// <summary>Arroyo <c>messages_sent</c> (EWMA rate); Flink <c>numRecordsOutPerSecond</c>.</summary>
+    public double RecordsOutPerSecond { get; init; } = double.NaN;
+    /// <summary>0 (none) … 1 (blocked): Arroyo <c>backpressure</c>; Flink <c>backPressuredTimeMsPerSecond</c> / 1000.</summary>
+    public double Backpressure { get; init; } = double.NaN;
+    /// <summary>Flink <c>busyTimeMsPerSecond</c> / 1000; NaN for Arroyo.</summary>
+    public double Busy { get; init; } = double.NaN;
+    public DateTimeOffset SampledAt { get; init; }
+}
+
+/// <summary>A job's metrics at one moment: the per-subtask rows and their sums.</summary>
+public sealed record StreamJobMetrics(StreamJobHandle Job, IReadOnlyList<StreamOperatorMetric> Operators)
+{
+    public DateTimeOffset SampledAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Σ records/s out of the source subtasks (the engine's throughput figure); NaN if none reported.</summary>
+    public double SourceRecordsPerSecond => SumOrNaN(Operators.Where(o => o.IsSource).Select(o => o.RecordsOutPerSecond));
+
+    /// <summary>Σ cumulative records out of the source subtasks; -1 if the engine keeps no counters.</summary>
+    public long SourceRecordsOut
+    {
+        get
+        {
+            var src = Operators.Where(o => o.IsSource).Select(o => o.RecordsOut).ToList();
+            return src.Count == 0 || src.Any(v => v < 0) ? -1 : src.Sum();
+        }
+    }
+
+    /// <summary>Σ records/s into the sink subtasks; NaN if none reported.</summary>
+    public double SinkRecordsPerSecond => SumOrNaN(Operators.Where(o => o.IsSink).Select(o => o.RecordsInPerSecond));
+
+    /// <summary>Highest backpressure of any subtask (0..1); NaN when the engine reported none.</summary>
+    public double MaxBackpressure
+    {
+        get
+        {
+            var v = Operators.Select(o => o.Backpressure).Where(d => !double.IsNaN(d)).ToList();
+            return v.Count == 0 ? double.NaN : v.Max();
+        }
+    }
+
+    private static double SumOrNaN(IEnumerable<double> values)
+    {
+        var v = values.Where(d => !double.IsNaN(d)).ToList();
+        return v.Count == 0 ? double.NaN : v.Sum();
+    }
+}
+
+/// <summary>
+/// A worker the engine sees. Flink: one row per TaskManager (<c>GET /taskmanagers</c>). Arroyo 0.11 has no REST
+/// call that lists nodes, so it yields one summary row from the controller's admin <c>/metrics</c>
+/// (<c>arroyo_controller_registered_nodes</c>, <c>…_registered_slots</c>, <c>…_free_slots</c>).
+/// </summary>
+public sealed class StreamWorker
+{
+    public string System { get; init; } = "";
+    public string Id { get; init; } = "";
+    public string Address { get; init; } = "";
+    /// <summary>Nodes this row stands for: 1 for a Flink TaskManager, the registered node count for Arroyo.</summary>
+    public int Nodes { get; init; }
+    public int Slots { get; init; }
+    public int FreeSlots { get; init; }
+    /// <summary>Flink <c>hardware.cpuCores</c>; -1 when unknown.</summary>
+    public int CpuCores { get; init; } = -1;
+    /// <summary>Flink <c>hardware.physicalMemory</c> in bytes; -1 when unknown.</summary>
+    public long PhysicalMemoryBytes { get; init; } = -1;
+    /// <summary>Flink <c>timeSinceLastHeartbeat</c> in ms (epoch ms of the last heartbeat in the REST answer); -1 when unknown.</summary>
+    public long LastHeartbeat { get; init; } = -1;
+}

@@ -1,0 +1,227 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Confluent.Kafka;
+
+namespace PiBench.Core.Kafka;
+
+/// <summary>Result of handing one message to the Kafka client.</summary>
+internal enum ProduceResult { Ok, QueueFull, Error }
+
+/// <summary>Callbacks from a run producer (any thread).</summary>
+internal interface IRunProducerEvents
+{
+    void Delivered(int partition);
+    void DeliveryFailed(int partition, ErrorCode code, string reason);
+    void ClientError(ErrorCode code, string reason, bool fatal);
+    void ClientLog(int level, string facility, string message);
+}
+
+/// <summary>The Kafka client a run sends through: Confluent.Kafka, or librdkafka called directly (the fast path).</summary>
+internal interface IRunProducer : IDisposable
+{
+    string Kind { get; }
+    ProduceResult Produce(int partition, ReadOnlySpan<byte> value, out ErrorCode error, out string reason);
+    /// <summary>Waits up to <paramref name="timeout"/> for outstanding messages; returns how many are still outstanding.</summary>
+    int Flush(TimeSpan timeout);
+    void Purge(int flags);
+}
+
+/// <summary>Confluent.Kafka's producer with a per-message delivery handler.</summary>
+internal sealed class ConfluentRunProducer : IRunProducer
+{
+    private readonly IProducer<Null, byte[]> _producer;
+    private readonly TopicPartition[] _tps;
+    private readonly Action<DeliveryReport<Null, byte[]>> _handler;
+
+    public ConfluentRunProducer(ProducerConfig config, string topic, int partitions, IRunProducerEvents events)
+    {
+        _tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToArray();
+        _handler = r =>
+        {
+            if (r.Error.IsError) events.DeliveryFailed(r.Partition.Value, r.Error.Code, r.Error.Reason);
+            else events.Delivered(r.Partition.Value);
+        };
+        _producer = new ProducerBuilder<Null, byte[]>(config)
+            .SetErrorHandler((_, e) => events.ClientError(e.Code, e.Reason, e.IsFatal))
+            .SetLogHandler((_, m) => events.ClientLog((int)m.Level, m.Facility, m.Message))
+            .Build();
+    }
+
+    public string Kind => "Confluent.Kafka";
+
+    public ProduceResult Produce(int partition, ReadOnlySpan<byte> value, out ErrorCode error, out string reason)
+    {
+        try
+        {
+            _producer.Produce(_tps[partition], new Message<Null, byte[]> { Value = value.ToArray() }, _handler);
+            error = ErrorCode.NoError; reason = "";
+            return ProduceResult.Ok;
+        }
+        catch (ProduceException<Null, byte[]> ex)
+        {
+            error = ex.Error.Code; reason = ex.Error.Reason;
+            return ex.Error.Code == ErrorCode.Local_QueueFull ? ProduceResult.QueueFull : ProduceResult.Error;
+        }
+    }
+
+    public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
+    public void Purge(int flags) => RdKafkaNative.Purge(_producer, flags);
+    public void Dispose() => _producer.Dispose();
+}
+
+/// <summary>
+/// librdkafka's C producer driven directly (rd_kafka_produce with F_COPY, a native dr_msg_cb reading err and
+/// partition), for the per-message cost of a C client: no managed message, handle or report object per event.
+/// It binds to the same librdkafka object as Confluent (<see cref="RdKafkaNative"/>). Callbacks run on this class's
+/// poll thread.
+/// </summary>
+internal sealed unsafe class NativeRunProducer : IRunProducer
+{
+    private readonly IntPtr _rk, _rkt;
+    private readonly GCHandle _self;
+    private readonly IRunProducerEvents _events;
+    private readonly Thread _poller;
+    private volatile bool _closing;
+    private int _disposed;
+
+    private NativeRunProducer(IntPtr rk, IntPtr rkt, GCHandle self, IRunProducerEvents events)
+    {
+        _rk = rk; _rkt = rkt; _self = self; _events = events;
+        _poller = new Thread(Poll) { IsBackground = true, Name = "pibench-kafka-poll" };
+        _poller.Start();
+    }
+
+    public string Kind => "librdkafka";
+
+    /// <summary>Builds the producer; null when this librdkafka lacks an export (then use Confluent).</summary>
+    public static NativeRunProducer? TryCreate(IEnumerable<KeyValuePair<string, string>> config, string topic, IRunProducerEvents events)
+    {
+        var x = RdKafkaNative.ProducerExports();
+        if (x is null) return null;
+        var conf = x.ConfNew();
+        var err = stackalloc byte[512];
+        foreach (var (k, v) in config)
+        {
+            if (k.StartsWith("dotnet.", StringComparison.Ordinal) || v is null) continue;
+            var kb = Utf8Z(k); var vb = Utf8Z(v);
+            int res;
+            fixed (byte* kp = kb) fixed (byte* vp = vb) res = x.ConfSet(conf, kp, vp, err, 512);
+            if (res != 0)
+            {
+                x.ConfDestroy(conf);
+                throw new PiBenchException("InvalidProducerSetting", PiBenchErrorCategory.InvalidArgument,
+                    $"The Kafka producer rejected {k}={v}: {Marshal.PtrToStringUTF8((IntPtr)err)}.", k);
+            }
+        }
+        var holder = new Holder();
+        var self = GCHandle.Alloc(holder);
+        x.ConfSetOpaque(conf, GCHandle.ToIntPtr(self));
+        x.ConfSetDrMsgCb(conf, &OnDelivery);
+        x.ConfSetErrorCb(conf, &OnError);
+        x.ConfSetLogCb(conf, &OnLog);
+        var rk = x.New(0 /* RD_KAFKA_PRODUCER */, conf, err, 512); // takes ownership of conf on success
+        if (rk == IntPtr.Zero)
+        {
+            x.ConfDestroy(conf);
+            self.Free();
+            throw new PiBenchException("InvalidProducerSetting", PiBenchErrorCategory.InvalidArgument,
+                "The Kafka producer could not be created: " + Marshal.PtrToStringUTF8((IntPtr)err), null);
+        }
+        var tb = Utf8Z(topic);
+        IntPtr rkt;
+        fixed (byte* tp = tb) rkt = x.TopicNew(rk, tp, IntPtr.Zero);
+        var p = new NativeRunProducer(rk, rkt, self, events);
+        holder.Producer = p;
+        return p;
+    }
+
+    private sealed class Holder { public NativeRunProducer? Producer; }
+
+    private static IRunProducerEvents? EventsOf(IntPtr opaque) =>
+        opaque == IntPtr.Zero ? null : (GCHandle.FromIntPtr(opaque).Target as Holder)?.Producer?._events;
+
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
+    private static void OnDelivery(IntPtr rk, IntPtr msg, IntPtr opaque)
+    {
+        try
+        {
+            var ev = EventsOf(opaque);
+            if (ev is null) return;
+            var err = *(int*)msg;                                   // rd_kafka_message_t.err
+            var partition = *(int*)((byte*)msg + 2 * IntPtr.Size);  // after err (padded) and rkt
+            if (err == 0) ev.Delivered(partition);
+            else ev.DeliveryFailed(partition, (ErrorCode)err, RdKafkaNative.ErrorString(err));
+        }
+        catch { /* never unwind into C */ }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
+    private static void OnError(IntPtr rk, int err, IntPtr reason, IntPtr opaque)
+    {
+        try
+        {
+            var ev = EventsOf(opaque);
+            if (ev is null) return;
+            var fatal = err == (int)ErrorCode.Local_Fatal;
+            ev.ClientError((ErrorCode)err, Marshal.PtrToStringUTF8(reason) ?? "", fatal);
+        }
+        catch { }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
+    private static void OnLog(IntPtr rk, int level, IntPtr facility, IntPtr buf)
+    {
+        try
+        {
+            var ev = EventsOf(RdKafkaNative.ProducerExports()!.Opaque(rk));
+            ev?.ClientLog(level, Marshal.PtrToStringUTF8(facility) ?? "", Marshal.PtrToStringUTF8(buf) ?? "");
+        }
+        catch { }
+    }
+
+    private void Poll()
+    {
+        var x = RdKafkaNative.ProducerExports()!;
+        while (!_closing) x.Poll(_rk, 10);
+    }
+
+    public ProduceResult Produce(int partition, ReadOnlySpan<byte> value, out ErrorCode error, out string reason)
+    {
+        var x = RdKafkaNative.ProducerExports()!;
+        int r;
+        fixed (byte* p = value) r = x.Produce(_rkt, partition, 2 /* RD_KAFKA_MSG_F_COPY */, p, (nuint)value.Length, null, 0, IntPtr.Zero);
+        if (r == 0) { error = ErrorCode.NoError; reason = ""; return ProduceResult.Ok; }
+        var code = x.LastError();
+        error = (ErrorCode)code;
+        reason = RdKafkaNative.ErrorString(code);
+        return code == (int)ErrorCode.Local_QueueFull ? ProduceResult.QueueFull : ProduceResult.Error;
+    }
+
+    public int Flush(TimeSpan timeout)
+    {
+        var x = RdKafkaNative.ProducerExports()!;
+        x.Flush(_rk, (int)timeout.TotalMilliseconds);
+        return x.OutqLen(_rk);
+    }
+
+    public void Purge(int flags) => RdKafkaNative.ProducerExports()!.Purge(_rk, flags);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _closing = true;
+        _poller.Join(TimeSpan.FromSeconds(5));
+        var x = RdKafkaNative.ProducerExports()!;
+        x.TopicDestroy(_rkt);
+        x.Destroy(_rk);
+        _self.Free();
+    }
+
+    private static byte[] Utf8Z(string s)
+    {
+        var b = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, b);
+        return b;
+    }
+}

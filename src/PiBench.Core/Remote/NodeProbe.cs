@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using PiBench.Core.Topology;
+
+namespace PiBench.Core.Remote;
+
+/// <summary>Health and facts of one node, as Test-PiNode reports them. Null means "not available on this node".</summary>
+public sealed class PiNodeHealth
+{
+    public string Node { get; init; } = "";
+    public string Address { get; init; } = "";
+    public NodeRole Role { get; init; }
+    public bool Reachable { get; init; }
+    /// <summary>Round trip of a no-op command over the established connection.</summary>
+    public double? LatencyMs { get; init; }
+    public string? Architecture { get; init; }
+    public string? OS { get; init; }
+    public string? Kernel { get; init; }
+    public string? Model { get; init; }
+    public int? Cores { get; init; }
+    public long? MemoryMB { get; init; }
+    public double? DiskFreeGB { get; init; }
+    /// <summary>Docker Engine version, or null when docker is missing or its daemon is not reachable.</summary>
+    public string? DockerVersion { get; init; }
+    public double? TemperatureC { get; init; }
+    /// <summary>From <c>vcgencmd get_throttled</c>: true when under-voltage, capping or throttling is active now; null without vcgencmd.</summary>
+    public bool? Throttled { get; init; }
+    /// <summary>True when any throttling condition occurred since boot; null without vcgencmd.</summary>
+    public bool? ThrottledSinceBoot { get; init; }
+    /// <summary>The raw <c>get_throttled</c> bit mask, e.g. 0x50005; null without vcgencmd.</summary>
+    public string? ThrottledFlags { get; init; }
+    /// <summary>Node clock minus local clock, corrected by half the round trip.</summary>
+    public double? ClockOffsetMs { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>Collects <see cref="PiNodeHealth"/> with one remote script per node (no tool beyond POSIX sh is required).</summary>
+public static class NodeProbe
+{
+    // Each fact on its own KEY=value line; missing tools leave the value empty.
+    internal const string Script =
+        "echo ARCH=$(uname -m 2>/dev/null); " +
+        "echo KERNEL=$(uname -r 2>/dev/null); " +
+        "if [ -r /etc/os-release ]; then . /etc/os-release; echo \"OS=$PRETTY_NAME\"; else echo OS=$(uname -s); fi; " +
+        "echo CORES=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null); " +
+        "echo MEMKB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null); " +
+        "echo DISKKB=$(df -Pk / 2>/dev/null | awk 'NR==2 {print $4}'); " +
+        "echo MODEL=$(tr -d '\\0' < /proc/device-tree/model 2>/dev/null); " +
+        "echo DOCKER=$(docker version --format '{{.Server.Version}}' 2>/dev/null); " +
+        "echo TEMP=$(cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null); " +
+        "echo THROTTLED=$(vcgencmd get_throttled 2>/dev/null); " +
+        "echo NOW=$(date +%s%N)";
+
+    public static async Task<PiNodeHealth> ProbeAsync(SshConnectionPool pool, PiNode node, SshOptions? options, CancellationToken ct)
+    {
+        try
+        {
+            await pool.GetClientAsync(node, options, ct).ConfigureAwait(false);
+            var ping = Stopwatch.StartNew();
+            await pool.RunAsync(node, "true", null, options, ct).ConfigureAwait(false);
+            var latency = ping.Elapsed.TotalMilliseconds;
+
+            var before = DateTimeOffset.UtcNow;
+            var sw = Stopwatch.StartNew();
+            var r = await pool.RunAsync(node, Script, new RemoteCommandOptions { Timeout = TimeSpan.FromSeconds(30) }, options, ct).ConfigureAwait(false);
+            var rtt = sw.Elapsed.TotalMilliseconds;
+            var facts = Parse(r.StdOut);
+            double? offset = null;
+            if (facts.TryGetValue("NOW", out var now) && long.TryParse(now, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns) && ns > 0)
+            {
+                var remoteMs = ns / 1_000_000.0;
+                var localMid = before.ToUnixTimeMilliseconds() + rtt / 2;
+                offset = Math.Round(remoteMs - localMid, 1);
+            }
+            var throttle = ParseThrottled(facts.GetValueOrDefault("THROTTLED"));
+            return new PiNodeHealth
+            {
+                Node = node.Name, Address = node.Address, Role = node.Role, Reachable = true,
+                LatencyMs = Math.Round(latency, 2),
+                Architecture = Empty(facts.GetValueOrDefault("ARCH")),
+                Kernel = Empty(facts.GetValueOrDefault("KERNEL")),
+                OS = Empty(facts.GetValueOrDefault("OS")),
+                Model = Empty(facts.GetValueOrDefault("MODEL")),
+                Cores = Int(facts.GetValueOrDefault("CORES")),
+                MemoryMB = Long(facts.GetValueOrDefault("MEMKB")) / 1024,
+                DiskFreeGB = Long(facts.GetValueOrDefault("DISKKB")) is { } kb ? Math.Round(kb / 1024.0 / 1024.0, 2) : null,
+                DockerVersion = Empty(facts.GetValueOrDefault("DOCKER")),
+                TemperatureC = Long(facts.GetValueOrDefault("TEMP")) is { } milli ? Math.Round(milli / 1000.0, 1) : null,
+                Throttled = throttle?.Now,
+                ThrottledSinceBoot = throttle?.SinceBoot,
+                ThrottledFlags = throttle?.Flags,
+                ClockOffsetMs = offset,
+            };
+        }
+        catch (PiBenchException ex) when (ex.ErrorId is "NodeUnreachable")
+        {
+            return new PiNodeHealth { Node = node.Name, Address = node.Address, Role = node.Role, Reachable = false, Error = ex.Message };
+        }
+    }
+
+    internal static Dictionary<string, string> Parse(string output)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n'))
+        {
+            var i = line.IndexOf('=');
+            if (i <= 0) continue;
+            d[line[..i].Trim()] = line[(i + 1)..].Trim();
+        }
+        return d;
+    }
+
+    /// <summary>Parses <c>throttled=0x50005</c>: bits 0-3 are conditions now, bits 16-19 since boot.</summary>
+    public static (bool Now, bool SinceBoot, string Flags)? ParseThrottled(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var v = text.Trim();
+        var eq = v.IndexOf('=');
+        if (eq >= 0) v = v[(eq + 1)..].Trim();
+        if (v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) v = v[2..];
+        if (!long.TryParse(v, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask)) return null;
+        return ((mask & 0xF) != 0, (mask & 0xF0000) != 0, "0x" + mask.ToString("x", CultureInfo.InvariantCulture));
+    }
+
+    private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+    private static int? Int(string? s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+    private static long? Long(string? s) => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+}

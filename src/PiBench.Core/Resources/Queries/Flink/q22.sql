@@ -1,0 +1,22 @@
+-- Nexmark suite for Flink SQL (https://github.com/nexmark/nexmark, nexmark-flink/src/main/resources/queries,
+-- Apache License 2.0), the Flink 1.x text. PiBench keeps the query text as published; only ${...} placeholders
+-- are filled at submit time. Catalog: Resources/Queries/catalog.json.
+-- Query 22: Get URL Directories (Not in original suite)
+CREATE TABLE nexmark_q22 (
+    auction  BIGINT,
+    bidder  BIGINT,
+    price  BIGINT,
+    channel  VARCHAR,
+    dir1  VARCHAR,
+    dir2  VARCHAR,
+    dir3  VARCHAR
+) WITH (
+    'connector' = 'blackhole'
+);
+
+INSERT INTO nexmark_q22
+SELECT
+    auction, bidder, price, channel,
+    SPLIT_INDEX(url, '/', 3) as dir1,
+    SPLIT_INDEX(url, '/', 4) as dir2,
+    SPLIT_INDEX(url, '/', 5) as dir3 FROM bid;

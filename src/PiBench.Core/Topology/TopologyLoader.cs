@@ -1,0 +1,332 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace PiBench.Core.Topology;
+
+/// <summary>Reads topology YAML with YamlDotNet's representation model so every error names file, line and key.</summary>
+internal static class TopologyLoader
+{
+    private static readonly Regex HostName = new(@"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.Compiled);
+    private static readonly Regex NodeName = new(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", RegexOptions.Compiled);
+
+    public static ClusterTopology Load(string path)
+    {
+        var full = System.IO.Path.GetFullPath(PathUtil.ExpandHome(path));
+        if (!File.Exists(full))
+            throw new PiBenchException("TopologyNotFound", PiBenchErrorCategory.ObjectNotFound,
+                $"Topology file '{full}' does not exist.", path,
+                "Pass -Path with an existing file, or create one with New-PiTopology.");
+        return Parse(File.ReadAllText(full), full);
+    }
+
+    public static ClusterTopology Parse(string yaml, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            var what = ex.InnerException?.Message ?? ex.Message;
+            var id = what.Contains("Duplicate key", StringComparison.OrdinalIgnoreCase) ? "TopologyDuplicateKey" : "TopologyParseError";
+            throw Error(id, source, ex.Start, null, $"YAML error: {Trim(what)}", "Fix the YAML syntax at that line.");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw Error("TopologyParseError", source, Mark.Empty, null, "the file is empty or is not a YAML mapping.",
+                "Start from config/cluster-topology.yaml or New-PiTopology.");
+
+        var r = new Reader(source);
+        r.AllowOnly(root, "", "name", "ssh", "nodes", "benchmark", "kafka", "minio", "arroyo", "flink");
+
+        var name = r.Str(root, "name", "name") ?? "picocluster";
+
+        var sshNode = r.Map(root, "ssh", "ssh");
+        var ssh = new SshSettings();
+        if (sshNode is not null)
+        {
+            r.AllowOnly(sshNode, "ssh", "user", "port", "key_path", "known_hosts", "connect_timeout_seconds", "max_sessions");
+            ssh = new SshSettings
+            {
+                User = r.Str(sshNode, "user", "ssh.user") ?? ssh.User,
+                Port = r.Int(sshNode, "port", "ssh.port", 1, 65535) ?? ssh.Port,
+                KeyPath = r.Str(sshNode, "key_path", "ssh.key_path") ?? ssh.KeyPath,
+                KnownHosts = r.Str(sshNode, "known_hosts", "ssh.known_hosts") ?? ssh.KnownHosts,
+                ConnectTimeoutSeconds = r.Int(sshNode, "connect_timeout_seconds", "ssh.connect_timeout_seconds", 1, 600) ?? ssh.ConnectTimeoutSeconds,
+                MaxSessions = r.Int(sshNode, "max_sessions", "ssh.max_sessions", 1, 64) ?? ssh.MaxSessions,
+            };
+        }
+
+        if (!root.Children.TryGetValue(new YamlScalarNode("nodes"), out var nodesNode) || nodesNode is not YamlSequenceNode seq || seq.Children.Count == 0)
+            throw Error("TopologyNoNodes", source, (nodesNode ?? root).Start, "nodes", "there are no nodes.",
+                "Add a 'nodes:' list with one controller and at least one worker.");
+
+        var nodes = new List<PiNode>();
+        var names = new Dictionary<string, Mark>(StringComparer.OrdinalIgnoreCase);
+        var endpoints = new Dictionary<string, Mark>(StringComparer.OrdinalIgnoreCase);
+        var workerIndex = 0;
+        var dir = System.IO.Path.GetDirectoryName(source) ?? ".";
+        for (var i = 0; i < seq.Children.Count; i++)
+        {
+            var key = $"nodes[{i}]";
+            if (seq.Children[i] is not YamlMappingNode n)
+                throw Error("TopologyInvalidValue", source, seq.Children[i].Start, key, "each node must be a mapping (name, address, role).", null);
+            r.AllowOnly(n, key, "name", "address", "role", "hostname", "port", "user", "key_path");
+            var nodeName = r.Str(n, "name", key + ".name") ?? throw Error("TopologyMissingKey", source, n.Start, key + ".name", "the node has no name.", "Give every node a unique name, e.g. pi2.");
+            key = $"nodes[{i}] ({nodeName})";
+            if (!NodeName.IsMatch(nodeName))
+                throw Error("TopologyInvalidValue", source, ValueMark(n, "name"), key + ".name", $"'{nodeName}' is not a valid node name (letters, digits, '.', '_', '-').", null);
+            var address = r.Str(n, "address", key + ".address") ?? throw Error("TopologyMissingKey", source, n.Start, key + ".address", "the node has no address.", "Add address: <IPv4 or host name>.");
+            if (!IsValidAddress(address))
+                throw Error("TopologyInvalidAddress", source, ValueMark(n, "address"), key + ".address", $"'{address}' is not a valid IPv4 address or host name.", "Use a dotted IPv4 address such as 192.168.2.71 or a host name.");
+            var roleText = r.Str(n, "role", key + ".role") ?? throw Error("TopologyMissingKey", source, n.Start, key + ".role", "the node has no role.", "Add role: controller or role: worker.");
+            NodeRole role = roleText.ToLowerInvariant() switch
+            {
+                "controller" => NodeRole.Controller,
+                "worker" => NodeRole.Worker,
+                _ => throw Error("TopologyInvalidValue", source, ValueMark(n, "role"), key + ".role", $"role '{roleText}' is not controller or worker.", null),
+            };
+            var port = r.Int(n, "port", key + ".port", 1, 65535) ?? ssh.Port;
+            if (names.TryGetValue(nodeName, out var first))
+                throw Error("TopologyDuplicateNode", source, ValueMark(n, "name"), key + ".name", $"node name '{nodeName}' is used twice (first at line {first.Line}).", "Give every node a unique name.");
+            names[nodeName] = ValueMark(n, "name");
+            var endpoint = $"{address}:{port}";
+            if (endpoints.TryGetValue(endpoint, out var firstEp))
+                throw Error("TopologyDuplicateAddress", source, ValueMark(n, "address"), key + ".address", $"address {endpoint} is used twice (first at line {firstEp.Line}).", "Every node needs its own address (or its own SSH port).");
+            endpoints[endpoint] = ValueMark(n, "address");
+
+            nodes.Add(new PiNode
+            {
+                Name = nodeName,
+                Address = address,
+                Port = port,
+                User = r.Str(n, "user", key + ".user") ?? ssh.User,
+                Role = role,
+                Index = role == NodeRole.Worker ? ++workerIndex : 0,
+                Hostname = r.Str(n, "hostname", key + ".hostname"),
+                KeyPath = PathUtil.Resolve(r.Str(n, "key_path", key + ".key_path") ?? ssh.KeyPath, dir),
+                KnownHostsPath = PathUtil.Resolve(ssh.KnownHosts, dir),
+                TopologyPath = source,
+            });
+        }
+
+        var controllers = nodes.Where(x => x.Role == NodeRole.Controller).ToList();
+        if (controllers.Count == 0)
+            throw Error("TopologyNoController", source, seq.Start, "nodes", "no node has role: controller.", "Mark Pi1 with role: controller.");
+        if (controllers.Count > 1)
+            throw Error("TopologyMultipleControllers", source, seq.Start, "nodes", $"{controllers.Count} nodes have role: controller ({string.Join(", ", controllers.Select(c => c.Name))}); exactly one is allowed.", null);
+        if (workerIndex == 0)
+            throw Error("TopologyNoWorkers", source, seq.Start, "nodes", "no node has role: worker.", "Add at least one worker node.");
+
+        var bench = new BenchmarkSettings();
+        if (r.Map(root, "benchmark", "benchmark") is { } b)
+        {
+            r.AllowOnly(b, "benchmark", "parallelism", "events_per_second", "total_events", "queries", "repetitions", "warmup_seconds", "measure_seconds");
+            var parallelism = r.Int(b, "parallelism", "benchmark.parallelism", 1, 4096);
+            if (parallelism is { } p && p != workerIndex)
+                throw Error("TopologyParallelismMismatch", source, ValueMark(b, "parallelism"), "benchmark.parallelism",
+                    $"parallelism {p} does not match the {workerIndex} worker node(s).", "Remove benchmark.parallelism (it defaults to the number of workers) or add/remove workers.");
+            bench = new BenchmarkSettings
+            {
+                Parallelism = parallelism,
+                EventsPerSecond = r.Int(b, "events_per_second", "benchmark.events_per_second", 1, 100_000_000) ?? bench.EventsPerSecond,
+                TotalEvents = r.Long(b, "total_events", "benchmark.total_events", 1, long.MaxValue) ?? bench.TotalEvents,
+                Queries = r.StrList(b, "queries", "benchmark.queries") ?? bench.Queries,
+                Repetitions = r.Int(b, "repetitions", "benchmark.repetitions", 1, 1000) ?? bench.Repetitions,
+                WarmupSeconds = r.Int(b, "warmup_seconds", "benchmark.warmup_seconds", 0, 86400) ?? bench.WarmupSeconds,
+                MeasureSeconds = r.Int(b, "measure_seconds", "benchmark.measure_seconds", 1, 86400) ?? bench.MeasureSeconds,
+            };
+        }
+
+        var kafka = new KafkaSettings();
+        if (r.Map(root, "kafka", "kafka") is { } k)
+        {
+            r.AllowOnly(k, "kafka", "port", "partitions", "replication_factor", "input_topic", "output_topic");
+            kafka = new KafkaSettings
+            {
+                Port = r.Int(k, "port", "kafka.port", 1, 65535) ?? kafka.Port,
+                Partitions = r.Int(k, "partitions", "kafka.partitions", 1, 10000),
+                ReplicationFactor = r.Int(k, "replication_factor", "kafka.replication_factor", 1, 16) ?? kafka.ReplicationFactor,
+                InputTopic = r.Str(k, "input_topic", "kafka.input_topic") ?? kafka.InputTopic,
+                OutputTopic = r.Str(k, "output_topic", "kafka.output_topic") ?? kafka.OutputTopic,
+            };
+        }
+
+        var minio = new MinioSettings();
+        if (r.Map(root, "minio", "minio") is { } m)
+        {
+            r.AllowOnly(m, "minio", "api_port", "console_port", "bucket", "access_key", "secret_key");
+            minio = new MinioSettings
+            {
+                ApiPort = r.Int(m, "api_port", "minio.api_port", 1, 65535) ?? minio.ApiPort,
+                ConsolePort = r.Int(m, "console_port", "minio.console_port", 1, 65535) ?? minio.ConsolePort,
+                Bucket = r.Str(m, "bucket", "minio.bucket") ?? minio.Bucket,
+                AccessKey = r.Str(m, "access_key", "minio.access_key") ?? minio.AccessKey,
+                SecretKey = r.Str(m, "secret_key", "minio.secret_key") ?? minio.SecretKey,
+            };
+        }
+
+        var arroyo = new ArroyoSettings();
+        if (r.Map(root, "arroyo", "arroyo") is { } a)
+        {
+            r.AllowOnly(a, "arroyo", "version", "api_port", "controller_port", "admin_port", "task_slots", "memory_per_slot_mb", "checkpoint_interval_seconds");
+            arroyo = new ArroyoSettings
+            {
+                Version = r.Str(a, "version", "arroyo.version") ?? arroyo.Version,
+                ApiPort = r.Int(a, "api_port", "arroyo.api_port", 1, 65535) ?? arroyo.ApiPort,
+                ControllerPort = r.Int(a, "controller_port", "arroyo.controller_port", 1, 65535) ?? arroyo.ControllerPort,
+                AdminPort = r.Int(a, "admin_port", "arroyo.admin_port", 1, 65535) ?? arroyo.AdminPort,
+                TaskSlots = r.Int(a, "task_slots", "arroyo.task_slots", 1, 256) ?? arroyo.TaskSlots,
+                MemoryPerSlotMb = r.Int(a, "memory_per_slot_mb", "arroyo.memory_per_slot_mb", 64, 1_048_576) ?? arroyo.MemoryPerSlotMb,
+                CheckpointIntervalSeconds = r.Int(a, "checkpoint_interval_seconds", "arroyo.checkpoint_interval_seconds", 1, 86400) ?? arroyo.CheckpointIntervalSeconds,
+            };
+        }
+
+        var flink = new FlinkSettings();
+        if (r.Map(root, "flink", "flink") is { } f)
+        {
+            r.AllowOnly(f, "flink", "version", "rest_port", "sql_gateway_port", "task_slots", "taskmanager_memory_mb", "jobmanager_memory_mb", "checkpoint_interval_seconds");
+            flink = new FlinkSettings
+            {
+                Version = r.Str(f, "version", "flink.version") ?? flink.Version,
+                RestPort = r.Int(f, "rest_port", "flink.rest_port", 1, 65535) ?? flink.RestPort,
+                SqlGatewayPort = r.Int(f, "sql_gateway_port", "flink.sql_gateway_port", 1, 65535) ?? flink.SqlGatewayPort,
+                TaskSlots = r.Int(f, "task_slots", "flink.task_slots", 1, 256) ?? flink.TaskSlots,
+                TaskManagerMemoryMb = r.Int(f, "taskmanager_memory_mb", "flink.taskmanager_memory_mb", 256, 1_048_576) ?? flink.TaskManagerMemoryMb,
+                JobManagerMemoryMb = r.Int(f, "jobmanager_memory_mb", "flink.jobmanager_memory_mb", 256, 1_048_576) ?? flink.JobManagerMemoryMb,
+                CheckpointIntervalSeconds = r.Int(f, "checkpoint_interval_seconds", "flink.checkpoint_interval_seconds", 1, 86400) ?? flink.CheckpointIntervalSeconds,
+            };
+        }
+
+        return new ClusterTopology
+        {
+            Path = source, Name = name, Ssh = ssh, Nodes = nodes, Benchmark = bench,
+            Kafka = kafka, Minio = minio, Arroyo = arroyo, Flink = flink,
+        };
+    }
+
+    private static bool IsValidAddress(string address)
+    {
+        if (Regex.IsMatch(address, @"^[0-9.]+$"))
+        {
+            var parts = address.Split('.');
+            return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && int.Parse(p, CultureInfo.InvariantCulture) <= 255);
+        }
+        if (address.Contains(':')) return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return HostName.IsMatch(address);
+    }
+
+    private static Mark ValueMark(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v.Start : map.Start;
+
+    private static string Trim(string s) => s.Length > 300 ? s[..300] + "…" : s;
+
+    internal static PiBenchException Error(string id, string source, Mark mark, string? key, string message, string? action)
+    {
+        var where = mark.Line > 0 ? $"{source}:{mark.Line}:{mark.Column}" : source;
+        var keyText = key is null ? "" : $" key '{key}':";
+        return new PiBenchException(id, PiBenchErrorCategory.InvalidData, $"{where}:{keyText} {message}",
+            new TopologyErrorLocation(source, (int)mark.Line, (int)mark.Column, key ?? ""), action);
+    }
+
+    /// <summary>Typed accessors that report the line and key of a bad value.</summary>
+    private sealed class Reader(string source)
+    {
+        public void AllowOnly(YamlMappingNode map, string path, params string[] allowed)
+        {
+            foreach (var (k, _) in map.Children)
+            {
+                var key = (k as YamlScalarNode)?.Value ?? "";
+                if (!allowed.Contains(key, StringComparer.Ordinal))
+                {
+                    var full = path.Length == 0 ? key : $"{path}.{key}";
+                    var suggestion = allowed.OrderBy(a => Distance(a, key)).First();
+                    throw Error("TopologyUnknownKey", source, k.Start, full, $"unknown key '{key}'.",
+                        $"Remove it or correct it (did you mean '{suggestion}'?). Allowed here: {string.Join(", ", allowed)}.");
+                }
+            }
+        }
+
+        public YamlMappingNode? Map(YamlMappingNode map, string key, string path)
+        {
+            if (!map.Children.TryGetValue(new YamlScalarNode(key), out var v)) return null;
+            if (v is YamlScalarNode { Value: null or "" or "~" or "null" }) return null;
+            return v as YamlMappingNode ?? throw Error("TopologyInvalidValue", source, v.Start, path, "must be a mapping.", null);
+        }
+
+        public string? Str(YamlMappingNode map, string key, string path)
+        {
+            if (!map.Children.TryGetValue(new YamlScalarNode(key), out var v)) return null;
+            if (v is not YamlScalarNode s) throw Error("TopologyInvalidValue", source, v.Start, path, "must be a single value.", null);
+            return s.Value is null or "" or "~" or "null" ? null : s.Value;
+        }
+
+        public int? Int(YamlMappingNode map, string key, string path, int min, int max)
+        {
+            var l = Long(map, key, path, min, max);
+            return l is null ? null : (int)l.Value;
+        }
+
+        public long? Long(YamlMappingNode map, string key, string path, long min, long max)
+        {
+            var s = Str(map, key, path);
+            if (s is null) return null;
+            var clean = s.Replace("_", "");
+            if (!long.TryParse(clean, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                throw Error("TopologyInvalidValue", source, ValueMark(map, key), path, $"'{s}' is not a whole number.", null);
+            if (value < min || value > max)
+                throw Error("TopologyInvalidValue", source, ValueMark(map, key), path, $"{value} is out of range ({min}..{max}).", null);
+            return value;
+        }
+
+        public IReadOnlyList<string>? StrList(YamlMappingNode map, string key, string path)
+        {
+            if (!map.Children.TryGetValue(new YamlScalarNode(key), out var v)) return null;
+            if (v is YamlScalarNode s)
+                return (s.Value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (v is YamlSequenceNode seq)
+                return seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw Error("TopologyInvalidValue", source, c.Start, path, "list items must be single values.", null)).ToList();
+            throw Error("TopologyInvalidValue", source, v.Start, path, "must be a list.", null);
+        }
+
+        private static int Distance(string a, string b)
+        {
+            var d = new int[a.Length + 1, b.Length + 1];
+            for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+            for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+            for (var i = 1; i <= a.Length; i++)
+                for (var j = 1; j <= b.Length; j++)
+                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            return d[a.Length, b.Length];
+        }
+    }
+}
+
+/// <summary>Where a topology error is: the TargetObject of topology ErrorRecords.</summary>
+public sealed record TopologyErrorLocation(string File, int Line, int Column, string Key)
+{
+    public override string ToString() => Key.Length > 0 ? $"{File}:{Line} ({Key})" : $"{File}:{Line}";
+}
+
+/// <summary>Path helpers: '~' expansion and resolution relative to a base folder.</summary>
+public static class PathUtil
+{
+    public static string ExpandHome(string path)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            var home = Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            return home + path[1..];
+        }
+        return path;
+    }
+
+    public static string Resolve(string path, string baseDir)
+    {
+        var expanded = ExpandHome(path);
+        return System.IO.Path.IsPathRooted(expanded) ? expanded : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, expanded));
+    }
+}

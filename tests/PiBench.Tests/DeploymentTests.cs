@@ -1,6 +1,3 @@
-// The skeleton's test project has no implicit "using Xunit" (Harness/ModuleFixture.cs needs it too); drop this line once
-// the csproj has <Using Include="Xunit" />.
-global using Xunit;
 using System.Management.Automation;
 using PiBench.Tests.Harness;
 using PiBench.Tests.Lab;

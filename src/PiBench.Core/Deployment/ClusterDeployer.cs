@@ -544,9 +544,29 @@ public sealed class ClusterDeployer
             _progress.Report(InstallActivity, $"waiting for {spec.Service}: {last}", -1, spec.Node.Name);
             await Task.Delay(attempt < 20 ? 200 : 1000, ct).ConfigureAwait(false);
         }
+        var tail = await LogTailAsync(spec, ct).ConfigureAwait(false);
         throw new PiBenchException("ServiceNotReady", PiBenchErrorCategory.OperationTimeout,
-            $"{spec.Node.Name}: {spec.Service} was not ready after {Settings.ReadyTimeoutSeconds} s ({last}).", spec.Node.Name,
+            $"{spec.Node.Name}: {spec.Service} was not ready after {Settings.ReadyTimeoutSeconds} s ({last}).{tail}", spec.Node.Name,
             $"Read its log: Get-StreamClusterLog -Service {spec.Service} -Node {spec.Node.Name}");
+    }
+
+    /// <summary>The container's state and last log lines, for a readiness error (empty when unavailable).</summary>
+    private async Task<string> LogTailAsync(ServiceSpec spec, CancellationToken ct)
+    {
+        try
+        {
+            var docker = await _access.GetDockerAsync(spec.Node, ct).ConfigureAwait(false);
+            var inspect = await docker.Containers.InspectContainerAsync(spec.ContainerName, ct).ConfigureAwait(false);
+            using var stream = await docker.Containers.GetContainerLogsAsync(spec.ContainerName,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = "5" }, ct).ConfigureAwait(false);
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct).ConfigureAwait(false);
+            var lines = (stdout + stderr).Trim().Replace("\n", " | ");
+            return $" Container {inspect.State?.Status}, restarts {inspect.RestartCount}; last log lines: {(lines.Length > 0 ? lines : "(none)")}";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return "";
+        }
     }
 
     public static async Task<(bool Ok, string Detail)> ProbeAsync(ReadinessProbe probe, CancellationToken ct)

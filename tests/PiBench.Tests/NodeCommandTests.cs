@@ -222,4 +222,22 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
         var after = File.ReadAllText(log).Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal));
         Assert.Equal(count, after);
     }
+
+    [Fact]
+    public async Task CtrlC_StopsLongCommandsOnAllNodes_Promptly()
+    {
+        using var ps = PowerShell.Create(fx.State);
+        ps.AddScript("Invoke-PiCommand -Topology $args[0] -Command 'sleep 60; echo never'").AddArgument(Lab.TopologyPath);
+        var invocation = ps.InvokeAsync();
+        await Task.Delay(1500);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await ps.StopAsync(null, null);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await invocation);
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        // The remote sleeps are gone: no 'sleep 60' of the lab user survives the stop.
+        await Task.Delay(500);
+        var left = SshLab.Run("pgrep", $"-u {Lab.User} -f \"sleep 60\"", check: false).Trim();
+        Assert.True(left.Length == 0, $"remote processes left after stop: {left}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "stop did not end the command long before the 60 s sleep");
+    }
 }

@@ -78,3 +78,19 @@ Describe 'Cluster deployment on the loopback lab' -Skip:(-not $script:HasLab) {
         $d.Where({ -not $_.Installed }) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Test-StreamCluster SubtaskPlacement (offline)' {
+    It 'needs -System and, for Arroyo, -PipelineId with -JobId' {
+        { Test-StreamCluster -JobId 0123 -ErrorAction Stop } | Should -Throw -ErrorId 'SystemRequired,*'
+        { Test-StreamCluster -System Arroyo -JobId job_1 -ErrorAction Stop } | Should -Throw -ErrorId 'PipelineIdMissing,*'
+    }
+}
+
+Describe 'Test-StreamCluster SubtaskPlacement on the loopback lab' -Skip:(-not $script:HasLab) {
+    It 'reports the placement check as skipped, not failed, without a job' {
+        $c = (Test-StreamCluster -Topology $script:Topo).Where({ $_.Check -eq 'SubtaskPlacement' })
+        $c.Count | Should -Be 1
+        $c[0].Skipped | Should -BeTrue
+        $c[0].Passed | Should -BeTrue
+    }
+}

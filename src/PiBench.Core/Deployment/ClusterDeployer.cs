@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using PiBench.Core.Engines;
+using EngineSystem = PiBench.Core.Engines.StreamSystem;
 
 namespace PiBench.Core.Deployment;
 
@@ -682,8 +684,9 @@ public sealed class ClusterDeployer
 
     // ------------------------------------------------------------------ checks
 
-    /// <summary>Readiness checks as objects (Test-StreamCluster).</summary>
-    public async Task<List<StreamClusterCheck>> TestAsync(StreamSystem? system, CancellationToken ct)
+    /// <summary>Readiness checks as objects (Test-StreamCluster). With <paramref name="job"/> (a running query) also
+    /// where its subtasks run (<see cref="SubtaskPlacementCheck"/>); without it that check is reported as skipped.</summary>
+    public async Task<List<StreamClusterCheck>> TestAsync(StreamSystem? system, CancellationToken ct, StreamJobHandle? job = null, int parallelism = 0)
     {
         var checks = new List<StreamClusterCheck>();
         void Add(string check, string node, bool passed, string detail) =>
@@ -737,7 +740,41 @@ public sealed class ClusterDeployer
         if (system == StreamSystem.Arroyo) await TestArroyoAsync(Add, ct).ConfigureAwait(false);
         else if (system == StreamSystem.Flink) await TestFlinkAsync(Add, ct).ConfigureAwait(false);
         else Add("EngineInstalled", pi1.Name, false, "neither Arroyo nor Flink containers were found on the controller");
+        if (system is { } sys) checks.AddRange(await TestPlacementAsync(sys, job, parallelism, ct).ConfigureAwait(false));
         return checks;
+    }
+
+    private async Task<List<StreamClusterCheck>> TestPlacementAsync(StreamSystem system, StreamJobHandle? job, int parallelism, CancellationToken ct)
+    {
+        var pi1 = Controller;
+        if (job is null || job.JobId.Length == 0)
+            return [SubtaskPlacementCheck.Skip(pi1.Name, "no job given (pass -JobId, or pipe a NexmarkQueryRun from Invoke-NexmarkQuery)")];
+        var engineSystem = system == StreamSystem.Arroyo ? EngineSystem.Arroyo : EngineSystem.Flink;
+        if (job.System != engineSystem)
+            return [SubtaskPlacementCheck.Skip(pi1.Name, $"job {job.JobId} is a {job.System} job but {system} is installed")];
+        var settings = new StreamEngineSettings
+        {
+            System = engineSystem,
+            ControllerAddress = pi1.Address,
+            ArroyoApiPort = Settings.ArroyoApiPort,
+            ArroyoAdminPort = Settings.ArroyoAdminPort,
+            FlinkRestPort = Settings.FlinkRestPort,
+            RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(Settings.ReadyTimeoutSeconds, 5, 30)),
+            NodeAdminUris = system == StreamSystem.Arroyo
+                ? Catalog.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{Settings.ArroyoAdminPort}/")).ToList()
+                : [],
+        };
+        try
+        {
+            using var engine = StreamEngine.Create(settings, log: _log);
+            return await SubtaskPlacementCheck.RunAsync(engine, job, new(pi1.Name, pi1.Address),
+                Catalog.Workers.Select(w => new SubtaskPlacementCheck.PlacementNode(w.Name, w.Address)).ToList(), parallelism,
+                system == StreamSystem.Arroyo ? Settings.ArroyoTaskSlots : Settings.FlinkTaskSlots, ct).ConfigureAwait(false);
+        }
+        catch (PiBenchException ex)
+        {
+            return [new StreamClusterCheck { Check = SubtaskPlacementCheck.CheckName, Node = pi1.Name, Passed = false, Detail = ex.Message }];
+        }
     }
 
     private async Task TestArroyoAsync(Action<string, string, bool, string> add, CancellationToken ct)

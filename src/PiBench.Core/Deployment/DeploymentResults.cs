@@ -59,6 +59,8 @@ public sealed class StreamClusterCheck
     public string Node { get; init; } = "";
     public bool Passed { get; init; }
     public string Detail { get; init; } = "";
+    /// <summary>The check could not apply (e.g. SubtaskPlacement without a running job): Passed is true, nothing was proven.</summary>
+    public bool Skipped { get; init; }
 }
 
 /// <summary>One line of a service's log (Get-StreamClusterLog).</summary>

@@ -161,28 +161,60 @@ public sealed class GetStreamClusterCommand : StreamClusterCmdletBase
     }
 }
 
-/// <summary>Checks that the deployed cluster is ready: Kafka topics, MinIO, the engine's API and its registered workers.</summary>
+/// <summary>Checks that the deployed cluster is ready: Kafka topics, MinIO, the engine's API, its registered workers and where a running query's subtasks run.</summary>
 /// <remarks>
-/// <para>Returns one object per check (Check, Node, Passed, Detail): containers running on every node, the Kafka
+/// <para>Returns one object per check (Check, Node, Passed, Detail, Skipped): containers running on every node, the Kafka
 /// listener and topics with the expected partitions, MinIO health and the checkpoint bucket, the engine API, and the
 /// number of registered Arroyo nodes and slots (node scheduler) or Flink TaskManagers and slots, which must match the
 /// topology's workers.</para>
+/// <para>SubtaskPlacement proves the engine really runs distributed. Given a running job (-JobId, or a NexmarkQueryRun
+/// piped from Invoke-NexmarkQuery), it gives one row per worker (Passed when the worker hosts work of the job, or when
+/// the job needs fewer workers than there are and enough are busy) and a summary row for the controller (failed when
+/// work runs on the controller or on too few workers). Flink reports every subtask's host (JobManager REST
+/// /jobs/:jid/vertices/:vid). Arroyo 0.11 has no placement API: the evidence is arroyo_node_running_workers on each
+/// node's admin /metrics, which counts workers of any running job. Without a job, or when the job is not running, the
+/// check is reported with Skipped = true and Passed = true.</para>
 /// </remarks>
-/// <example><code>Test-StreamCluster</code><para>Runs every check for the installed engine.</para></example>
+/// <example><code>Test-StreamCluster</code><para>Runs every check for the installed engine; SubtaskPlacement is skipped.</para></example>
 /// <example><code>Test-StreamCluster | Where-Object { -not $_.Passed }</code><para>Shows only the failing checks.</para></example>
+/// <example><code>Invoke-NexmarkQuery -Name q5 -System Arroyo | Wait-NexmarkQueryRun | Test-StreamCluster</code><para>Also checks that the running query's subtasks are placed on the workers.</para></example>
 [Cmdlet(VerbsDiagnostic.Test, "StreamCluster")]
 [OutputType(typeof(StreamClusterCheck))]
 public sealed class TestStreamClusterCommand : StreamClusterCmdletBase
 {
     /// <summary>The engine to check (default: the one found on the controller).</summary>
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateSet("Arroyo", "Flink", IgnoreCase = true)]
     public string? System { get; set; }
 
+    /// <summary>A running job whose subtask placement to check (Arroyo job id, Flink job id); a piped NexmarkQueryRun binds it.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? JobId { get; set; }
+
+    /// <summary>Arroyo pipeline id of the job (required by Arroyo's API); a piped NexmarkQueryRun binds it.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? PipelineId { get; set; }
+
+    /// <summary>The job's parallelism: how many workers must be busy (min(workers, ceil(parallelism / slots))). Default: Flink's subtask count, or every worker for Arroyo.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, 100_000)]
+    public int Parallelism { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        var system = System is null ? (StreamSystem?)null : ParseSystem(System);
+        PiBench.Core.Engines.StreamJobHandle? job = null;
+        if (JobId is { Length: > 0 })
+        {
+            if (system is null)
+                ThrowArgumentError("SystemRequired", "-JobId needs -System (Arroyo or Flink), or pipe a NexmarkQueryRun.", JobId, "Add -System Arroyo or -System Flink.");
+            var engineSystem = system == StreamSystem.Arroyo ? PiBench.Core.Engines.StreamSystem.Arroyo : PiBench.Core.Engines.StreamSystem.Flink;
+            if (engineSystem == PiBench.Core.Engines.StreamSystem.Arroyo && PipelineId is not { Length: > 0 })
+                ThrowArgumentError("PipelineIdMissing", $"The Arroyo job {JobId} needs -PipelineId.", JobId, "Pass -PipelineId, or pipe the NexmarkQueryRun from Invoke-NexmarkQuery.");
+            job = new PiBench.Core.Engines.StreamJobHandle(engineSystem, JobId, JobId) { PipelineId = PipelineId ?? "" };
+        }
         await using var session = OpenSession();
-        var checks = await session.CreateDeployer(Progress, Log).TestAsync(System is null ? null : ParseSystem(System), cancellationToken);
+        var checks = await session.CreateDeployer(Progress, Log).TestAsync(system, cancellationToken, job, Parallelism);
         foreach (var c in checks) WriteObject(c);
     }
 }

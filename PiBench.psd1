@@ -53,6 +53,12 @@
         'Get-StreamWorker'
 
         # Cluster deployment
+        'Install-PiDocker'
+        'Install-StreamCluster'
+        'Get-StreamCluster'
+        'Test-StreamCluster'
+        'Get-StreamClusterLog'
+        'Uninstall-StreamCluster'
 
         # Benchmark and metrics
         'Invoke-Benchmark'

@@ -97,7 +97,16 @@ public static class Program
             ps.Streams.Verbose.DataAdded += (s, e) => Console.Error.WriteLine($"VERBOSE: {((PSDataCollection<VerboseRecord>)s!)[e.Index].Message}");
 
         var output = new PSDataCollection<PSObject>();
-        output.DataAdded += (s, e) => printer.Write(((PSDataCollection<PSObject>)s!)[e.Index]);
+        output.DataAdded += (s, e) =>
+        {
+            var item = ((PSDataCollection<PSObject>)s!)[e.Index];
+            try { printer.Write(item); }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Printing must never fail the command: fall back to the object's text.
+                Console.Out.WriteLine(item?.ToString() ?? "");
+            }
+        };
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; ps.BeginStop(null, null); };
         try
         {

@@ -10,6 +10,13 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
 {
     private SshLab Lab => lab.Lab;
 
+    private static PSCredential Credential(string user, string password)
+    {
+        var secure = new System.Security.SecureString();
+        foreach (var c in password) secure.AppendChar(c);
+        return new PSCredential(user, secure);
+    }
+
     private Dictionary<string, object?> Vars(params (string, object?)[] extra)
     {
         var d = new Dictionary<string, object?> { ["topo"] = Lab.TopologyPath, ["lab"] = Lab.Root };
@@ -46,8 +53,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
     [Fact]
     public void InvokePiCommand_ReturnsOneResultPerNode_WithExitCodeAndStreams()
     {
-        var r = fx.Run("Invoke-PiCommand -Topology $topo -Command 'echo out-$(hostname -I >/dev/null 2>&1; echo x); echo err >&2; exit 3' -ErrorAction SilentlyContinue", Vars());
-        Assert.Equal(3, r.Output.Count);
+        var r = fx.Run("Invoke-PiCommand -Topology $topo -Command 'echo out-$(hostname -I >/dev/null 2>&1; echo x); echo err >&2; exit 3'", Vars());
+        Assert.True(r.Output.Count == 3, $"{r.Terminating} | {string.Join("; ", r.Errors)}");
         Assert.All(r.Output, o =>
         {
             Assert.Equal(3, (int)o.Properties["ExitCode"].Value);
@@ -156,9 +163,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
         var kh = Path.Combine(Lab.Root, "kh_install_" + Guid.NewGuid().ToString("N")[..6]);
         var topo = Path.Combine(Lab.Root, "topo_install.yaml");
         Lab.WriteTopology(topo, kh, key);
-        var v = new Dictionary<string, object?> { ["t"] = topo, ["u"] = Lab.User, ["p"] = Lab.Password };
+        var v = new Dictionary<string, object?> { ["t"] = topo, ["cred"] = Credential(Lab.User, Lab.Password) };
         const string install = """
-            $cred = [pscredential]::new($u, (ConvertTo-SecureString -String $p -AsPlainText -Force))
             Install-PiSshKey -Topology $t -NodeName pi2 -Credential $cred -TrustOnFirstUse
             """;
 
@@ -198,9 +204,8 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
     {
         var key = Path.Combine(Lab.Root, "op_bad_" + Guid.NewGuid().ToString("N")[..6], "id_ed25519");
         var r = fx.Run("""
-            $cred = [pscredential]::new($u, (ConvertTo-SecureString -String 'wrong' -AsPlainText -Force))
             Install-PiSshKey -Topology $t -NodeName pi1 -Credential $cred -KeyFile $k -KnownHostsFile $kh
-            """, new Dictionary<string, object?> { ["t"] = Lab.TopologyPath, ["u"] = Lab.User, ["k"] = key, ["kh"] = Lab.KnownHostsFile });
+            """, new Dictionary<string, object?> { ["t"] = Lab.TopologyPath, ["cred"] = Credential(Lab.User, "wrong"), ["k"] = key, ["kh"] = Lab.KnownHostsFile });
         var err = Assert.Single(r.Errors);
         Assert.Equal("SshAuthenticationFailed,PiBench.Commands.InstallPiSshKeyCommand", err.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.AuthenticationError, err.CategoryInfo.Category);
@@ -216,5 +221,23 @@ public sealed class NodeCommandTests(ModuleFixture fx, SshLabFixture lab) : ICla
         fx.Run("Invoke-PiCommand -Topology $topo -NodeName pi1 -Command true; Invoke-PiCommand -Topology $topo -NodeName pi1 -Command true", Vars()).AssertNoErrors();
         var after = File.ReadAllText(log).Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal));
         Assert.Equal(count, after);
+    }
+
+    [Fact]
+    public async Task CtrlC_StopsLongCommandsOnAllNodes_Promptly()
+    {
+        using var ps = PowerShell.Create(fx.State);
+        ps.AddScript("Invoke-PiCommand -Topology $args[0] -Command 'sleep 60; echo never'").AddArgument(Lab.TopologyPath);
+        var invocation = ps.InvokeAsync();
+        await Task.Delay(1500);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await ps.StopAsync(null, null);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await invocation);
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        // The remote sleeps are gone: no 'sleep 60' of the lab user survives the stop.
+        await Task.Delay(500);
+        var left = SshLab.Run("pgrep", $"-u {Lab.User} -f \"sleep 60\"", check: false).Trim();
+        Assert.True(left.Length == 0, $"remote processes left after stop: {left}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "stop did not end the command long before the 60 s sleep");
     }
 }

@@ -20,6 +20,7 @@ public sealed class TopologyCommandTests(ModuleFixture fx) : IDisposable
           - { name: pi1, address: 10.0.0.1, role: controller }
           - { name: pi2, address: 10.0.0.2, role: worker }
           - { name: pi3, address: 10.0.0.3, role: worker }
+
         """;
 
     private ErrorRecord Bad(string yaml)
@@ -64,9 +65,9 @@ public sealed class TopologyCommandTests(ModuleFixture fx) : IDisposable
     [Fact]
     public void UnknownKey_NamesLineAndKey()
     {
-        var e = Bad(Good + "\nkafka:\n  prt: 9094\n");
+        var e = Bad(Good + "kafka:\n  prt: 9094\n");
         Assert.Equal("TopologyUnknownKey,PiBench.Commands.GetPiTopologyCommand", e.FullyQualifiedErrorId);
-        Assert.Contains(":11:", e.Exception.Message);
+        Assert.Contains(":10:", e.Exception.Message);
         Assert.Contains("kafka.prt", e.Exception.Message);
         Assert.Contains("port", e.ErrorDetails.RecommendedAction);
     }

@@ -51,6 +51,43 @@ public sealed class ArroyoStandIn : IDisposable
     public int RegisteredNodes { get; set; } = 9;
     public int RegisteredSlots { get; set; } = 9;
     public int FreeSlots { get; set; } = 0;
+    /// <summary>Node daemons' admin ports (5114 on Pi2–Pi10), added by <see cref="AddNodes"/>.</summary>
+    public IReadOnlyList<StandInHttpServer> Nodes => _nodes;
+    private readonly List<StandInHttpServer> _nodes = [];
+    /// <summary>Running workers node k reports. Default: the node scheduler with one slot per node — one worker per node
+    /// for the first Σ parallelism of the Running pipelines. <c>_ =&gt; 0</c> stands in for the process scheduler
+    /// (every worker on the controller, the nodes idle).</summary>
+    public Func<int, int>? RunningWorkersOn { get; set; }
+
+    /// <summary>Starts <paramref name="count"/> node admin stand-ins (<c>/status</c>, <c>/metrics</c> with
+    /// <c>arroyo_node_running_workers</c>, arroyo.md §5.5) and returns their base URIs.</summary>
+    public IReadOnlyList<Uri> AddNodes(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var k = _nodes.Count;
+            _nodes.Add(new StandInHttpServer($"arroyo-node-{k}", r => HandleNodeAdmin(k, r)));
+        }
+        return _nodes.Select(n => n.BaseUri).ToList();
+    }
+
+    private int DefaultRunningWorkers(int k)
+    {
+        lock (_gate)
+            return k < _pipelines.Values.Where(p => !p.Deleted && p.State == "Running").Sum(p => p.Parallelism) ? 1 : 0;
+    }
+
+    private StandInResponse HandleNodeAdmin(int k, RecordedRequest r) => r.Path switch
+    {
+        "/status" => StandInResponse.Text("ok"),
+        "/name" => StandInResponse.Text("arroyo-node"),
+        "/metrics" => StandInResponse.Text(
+            "# HELP arroyo_node_running_workers Number of workers running on this node\n" +
+            "# TYPE arroyo_node_running_workers gauge\n" +
+            $"arroyo_node_running_workers {(RunningWorkersOn ?? DefaultRunningWorkers)(k)}\n" +
+            "process_cpu_seconds_total{service=\"node\"} 3.5\n"),
+        _ => StandInResponse.Text("not found", 404),
+    };
 
     public IReadOnlyList<RecordedRequest> Requests => Api.Requests;
 
@@ -311,5 +348,6 @@ public sealed class ArroyoStandIn : IDisposable
     {
         Api.Dispose();
         Admin.Dispose();
+        foreach (var n in _nodes) n.Dispose();
     }
 }

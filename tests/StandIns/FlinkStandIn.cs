@@ -47,6 +47,13 @@ public sealed class FlinkStandIn : IDisposable
     /// <summary>When set, stop-with-savepoint completes with this failure cause.</summary>
     public string? SavepointFailure { get; set; }
     public int TaskManagers { get; set; } = 9;
+    /// <summary>TaskManager (1-based) that runs subtask i of a vertex; default round robin over <see cref="TaskManagers"/>.
+    /// Return 0 for "the JobManager host" (192.168.2.70) to stand in for everything placed on the controller.</summary>
+    public Func<int, int>? PlaceSubtask { get; set; }
+    private int TaskManagerOf(int subtask) => PlaceSubtask?.Invoke(subtask) ?? subtask % TaskManagers + 1;
+    /// <summary>TaskManager i's host (i = 0: the JobManager's, 192.168.2.70); data only, never contacted.</summary>
+    public static string TaskManagerHost(int i) => $"192.168.2.{70 + i}";
+    private static string TaskManagerId(int i) => $"{TaskManagerHost(i)}:6122-{i:x6}";
 
     public IReadOnlyList<RecordedRequest> GatewayRequests => Gateway.Requests;
     public IReadOnlyList<RecordedRequest> RestRequests => Rest.Requests;
@@ -251,7 +258,7 @@ public sealed class FlinkStandIn : IDisposable
                     {
                         ["taskmanagers"] = new JsonArray(Enumerable.Range(1, TaskManagers).Select(i => (JsonNode)new JsonObject
                         {
-                            ["id"] = $"192.168.2.{70 + i}:6122-{i:x6}",
+                            ["id"] = TaskManagerId(i),
                             ["path"] = $"pekko.tcp://flink@192.168.2.{70 + i}:6122/user/rpc/taskmanager_0",
                             ["dataPort"] = 40000 + i, ["jmxPort"] = -1, ["timeSinceLastHeartbeat"] = 1_720_000_000_000L + i,
                             ["slotsNumber"] = 1, ["freeSlots"] = 1,
@@ -318,6 +325,12 @@ public sealed class FlinkStandIn : IDisposable
                     ["operation"] = new JsonObject { ["location"] = "file:///savepoints/savepoint-" + job.Id[..6] },
                 });
             }
+            var vd = Regex.Match(rest, @"^/vertices/(?<vid>[0-9a-f]{32})$");
+            if (vd.Success)
+            {
+                if (vd.Groups["vid"].Value is not (SourceVertex or SinkVertex)) return Errors(404, "Vertex not found");
+                return StandInResponse.Json(VertexDetails(job, vd.Groups["vid"].Value));
+            }
             var v = Regex.Match(rest, @"^/vertices/(?<vid>[0-9a-f]{32})/(?<what>metrics|subtasks/metrics)$");
             if (!v.Success) return Errors(404, "Not found: " + path);
             var vid = v.Groups["vid"].Value;
@@ -358,6 +371,27 @@ public sealed class FlinkStandIn : IDisposable
             },
         };
     }
+
+    /// <summary>JobVertexDetailsInfo (flink.md §1.2 <c>/jobs/:jid/vertices/:vid</c>): subtasks with host, 1.18's
+    /// endpoint (host:port) and taskmanager-id.</summary>
+    private JsonObject VertexDetails(Job job, string vid) => new()
+    {
+        ["id"] = vid, ["name"] = vid == SourceVertex ? SourceName : "Sink: nexmark_q0[2]: Writer",
+        ["parallelism"] = job.Parallelism, ["maxParallelism"] = 128, ["now"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+        ["subtasks"] = new JsonArray(Enumerable.Range(0, job.Parallelism).Select(i =>
+        {
+            var tm = TaskManagerOf(i);
+            return (JsonNode)new JsonObject
+            {
+                ["subtask"] = i, ["status"] = job.State == "RUNNING" ? "RUNNING" : "CREATED", ["attempt"] = 0,
+                ["host"] = TaskManagerHost(tm), ["endpoint"] = $"{TaskManagerHost(tm)}:{40000 + tm}",
+                ["start-time"] = job.Start, ["end-time"] = -1, ["duration"] = 1000,
+                ["metrics"] = new JsonObject { ["read-bytes"] = 0, ["write-bytes"] = 0, ["read-records"] = 0, ["write-records"] = 0 },
+                ["taskmanager-id"] = tm == 0 ? "localhost:6122-jobmanager" : TaskManagerId(tm),
+                ["status-duration"] = new JsonObject { ["RUNNING"] = 1000 },
+            };
+        }).ToArray()),
+    };
 
     private IEnumerable<(string Id, double Value)> Metrics(Job job, string vid)
     {

@@ -31,6 +31,11 @@ public interface IStreamEngine : IDisposable
 
     /// <summary>The workers (Arroyo: one summary row) or TaskManagers the engine sees.</summary>
     Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Where the job's subtasks run (see <see cref="SubtaskPlacement"/>). Flink: every vertex's subtasks with
+    /// their host; Arroyo 0.11 has no placement API: one row per node in <see cref="StreamEngineSettings.NodeAdminUris"/>
+    /// with running workers (empty when no node URIs are given).</summary>
+    Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken cancellationToken);
 }
 
 /// <summary>The stable ErrorIds engine adapters throw.</summary>

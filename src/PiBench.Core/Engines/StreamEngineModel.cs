@@ -154,3 +154,29 @@ public sealed class StreamWorker
     /// <summary>Flink <c>timeSinceLastHeartbeat</c> in ms (epoch ms of the last heartbeat in the REST answer); -1 when unknown.</summary>
     public long LastHeartbeat { get; init; } = -1;
 }
+
+/// <summary>
+/// Where a job's work runs. Flink: one row per vertex subtask (JobManager <c>/jobs/:jid/vertices/:vid</c>: host and
+/// <c>taskmanager-id</c>). Arroyo 0.11 reports no subtask placement over REST (arroyo.md §2.1): one row per node whose
+/// admin <c>/metrics</c> shows <c>arroyo_node_running_workers</c> &gt; 0 (OperatorId empty, Subtask -1).
+/// </summary>
+public sealed class SubtaskPlacement
+{
+    public string System { get; init; } = "";
+    public string JobId { get; init; } = "";
+    /// <summary>Flink vertex id; empty for Arroyo.</summary>
+    public string OperatorId { get; init; } = "";
+    public string OperatorName { get; init; } = "";
+    /// <summary>Subtask index; -1 when the engine does not report subtasks (Arroyo).</summary>
+    public int Subtask { get; init; } = -1;
+    /// <summary>Host (address or name) the subtask or worker runs on, without port.</summary>
+    public string Host { get; init; } = "";
+    /// <summary>Flink TaskManager id; Arroyo node admin endpoint (<c>host:port</c>).</summary>
+    public string Worker { get; init; } = "";
+    /// <summary>Flink: 1 per subtask. Arroyo: running workers on the node (any job).</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>Flink subtask status (<c>RUNNING</c>, …); Arroyo empty.</summary>
+    public string Status { get; init; } = "";
+    /// <summary>Where the row comes from: <c>VertexSubtasks</c> (Flink) or <c>NodeRunningWorkers</c> (Arroyo).</summary>
+    public string Evidence { get; init; } = "";
+}

@@ -19,6 +19,10 @@ public sealed record StreamEngineSettings
     /// <summary>Overrides the second endpoint: Arroyo admin (<c>http://host:5114</c>) or Flink SQL Gateway (<c>http://host:8083</c>).</summary>
     public Uri? AuxiliaryUri { get; init; }
 
+    /// <summary>Arroyo only: every node's admin endpoint (<c>http://pi2:5114/</c>); placement reads
+    /// <c>arroyo_node_running_workers</c> there. Flink reports placement itself and ignores it.</summary>
+    public IReadOnlyList<Uri> NodeAdminUris { get; init; } = [];
+
     /// <summary>Per HTTP request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Between state polls.</summary>
@@ -40,7 +44,7 @@ public sealed record StreamEngineSettings
             throw Invalid("ControllerAddress is empty.", ControllerAddress);
         foreach (var p in new[] { ArroyoApiPort, ArroyoAdminPort, FlinkRestPort, FlinkGatewayPort })
             if (p is < 1 or > 65535) throw Invalid($"Port {p} is out of range 1..65535.", p);
-        foreach (var u in new[] { EngineUri, AuxiliaryUri })
+        foreach (var u in new[] { EngineUri, AuxiliaryUri }.Concat(NodeAdminUris))
             if (u is not null && (!u.IsAbsoluteUri || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)))
                 throw Invalid($"'{u}' is not an absolute http(s) URI.", u);
         if (RequestTimeout <= TimeSpan.Zero || SubmitTimeout <= TimeSpan.Zero || PollInterval < TimeSpan.Zero)

@@ -156,7 +156,7 @@ public sealed class SshConnectionPool : IDisposable
     };
 
     private static string PoolKey(PiNode node, SshOptions o) =>
-        $"{node.User}@{node.Address}:{node.Port}|{o.KeyFile ?? node.KeyPath}|{(o.Password is null ? "" : "pw")}";
+        $"{node.User}@{node.Address}:{node.Port}|{o.KeyFile ?? node.KeyPath}|{(o.Password is null ? "" : "pw")}|{o.KnownHostsFile ?? node.KnownHostsPath}";
 
     /// <summary>Single-quotes a string for a POSIX shell.</summary>
     public static string ShellQuote(string s) => "'" + s.Replace("'", "'\"'\"'") + "'";

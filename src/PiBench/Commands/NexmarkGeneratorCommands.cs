@@ -11,33 +11,40 @@ namespace PiBench.Commands;
 /// because the engines read partition p on subtask p mod parallelism; -Force deletes and recreates it after a
 /// confirmation (all of its messages are lost; -Confirm:$false skips the question).</para>
 /// <para>On the embedded broker (Start-EmbeddedKafka) topics are created natively, elsewhere through the Kafka admin API.</para>
+/// <para>Where the values come from: a parameter you give always wins. Without -BootstrapServers the cluster topology
+/// supplies the broker (controller address and kafka.port; the -Topology file, else the default topology) and then also
+/// the topic (kafka.input_topic), the partition count (kafka.partitions, else one per worker) and the replication factor
+/// (kafka.replication_factor) unless given. -Topology together with -BootstrapServers takes everything but the broker
+/// from the file. With -BootstrapServers and no -Topology the defaults are topic nexmark, 9 partitions, replication 1.</para>
 /// </remarks>
+/// <example><code>Initialize-NexmarkTopic</code><para>Creates the default topology's input topic on its controller's broker with one partition per worker.</para></example>
+/// <example><code>Initialize-NexmarkTopic -Topology ./lab.yaml</code><para>The same for the cluster described in lab.yaml.</para></example>
 /// <example><code>Initialize-NexmarkTopic -Topic nexmark -BootstrapServers 192.168.1.101:9092 -Partitions 9</code><para>Creates topic nexmark with nine partitions on the cluster's broker.</para></example>
 /// <example><code>Start-EmbeddedKafka | Initialize-NexmarkTopic -Partitions 4</code><para>Creates topic nexmark with four partitions on a new embedded broker.</para></example>
 /// <example><code>Initialize-NexmarkTopic -BootstrapServers $kafka.BootstrapServers -Partitions 6 -Force -Confirm:$false</code><para>Recreates the topic with six partitions without asking.</para></example>
 [Cmdlet(VerbsData.Initialize, "NexmarkTopic", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(NexmarkTopic))]
-public sealed class InitializeNexmarkTopicCommand : PiBenchCmdlet
+public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
 {
-    /// <summary>Topic name. Default nexmark (the Flink suite's name).</summary>
+    /// <summary>Topic name. Default: the topology's kafka.input_topic when a topology is in use, else nexmark (the Flink suite's name).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string Topic { get; set; } = "nexmark";
+    public string? Topic { get; set; }
 
-    /// <summary>Kafka bootstrap servers, host:port[,host:port...].</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Kafka bootstrap servers, host:port.")]
+    /// <summary>Kafka bootstrap servers, host:port[,host:port...]. Default: the topology's controller address and kafka.port (-Topology, else the default topology).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string BootstrapServers { get; set; } = "";
+    public string? BootstrapServers { get; set; }
 
-    /// <summary>Number of partitions: one per worker (9 on the default ten-Pi cluster).</summary>
+    /// <summary>Number of partitions, one per worker. Default: the topology's kafka.partitions, else its number of workers (9 on the default ten-Pi cluster); 9 without a topology.</summary>
     [Parameter]
     [ValidateRange(1, 10_000)]
-    public int Partitions { get; set; } = 9;
+    public int? Partitions { get; set; }
 
-    /// <summary>Replication factor. Default 1 (one broker on Pi1).</summary>
+    /// <summary>Replication factor. Default: the topology's kafka.replication_factor; 1 (one broker on Pi1) without a topology.</summary>
     [Parameter]
     [ValidateRange(1, 32)]
-    public int ReplicationFactor { get; set; } = 1;
+    public int? ReplicationFactor { get; set; }
 
     /// <summary>Recreate a topic whose partition count differs (asks first; its messages are lost).</summary>
     [Parameter]
@@ -45,22 +52,29 @@ public sealed class InitializeNexmarkTopicCommand : PiBenchCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        using var admin = KafkaTopicAdmin.Open(BootstrapServers);
-        var existing = await admin.DescribeTopicAsync(Topic, cancellationToken);
-        var plan = KafkaTopicAdmin.Plan(existing, Topic, Partitions, Force);
+        // Explicit parameters win; the topology fills the rest when it is in use (see the remarks).
+        var topology = TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(BootstrapServers));
+        var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers! : topology!.KafkaBootstrap;
+        var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
+        var partitions = Partitions ?? topology?.Partitions ?? 9;
+        var replication = ReplicationFactor ?? topology?.Kafka.ReplicationFactor ?? 1;
+
+        using var admin = KafkaTopicAdmin.Open(bootstrap);
+        var existing = await admin.DescribeTopicAsync(topic, cancellationToken);
+        var plan = KafkaTopicAdmin.Plan(existing, topic, partitions, Force);
         switch (plan)
         {
-            case KafkaTopicAction.Create when !ShouldProcess($"{Topic} on {BootstrapServers}", $"Create topic with {Partitions} partitions, replication {ReplicationFactor}"):
+            case KafkaTopicAction.Create when !ShouldProcess($"{topic} on {bootstrap}", $"Create topic with {partitions} partitions, replication {replication}"):
                 return;
             case KafkaTopicAction.Recreate:
-                if (!ShouldProcess($"{Topic} on {BootstrapServers}", $"Delete topic ({existing!.Partitions} partitions, all messages) and recreate it with {Partitions} partitions"))
+                if (!ShouldProcess($"{topic} on {bootstrap}", $"Delete topic ({existing!.Partitions} partitions, all messages) and recreate it with {partitions} partitions"))
                     return;
                 var confirmedOff = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter s && !s.IsPresent;
-                if (!confirmedOff && !ShouldContinue($"Topic '{Topic}' has {existing.Partitions} partitions. Delete it with all its messages and recreate it with {Partitions}?", "Recreate Kafka topic"))
+                if (!confirmedOff && !ShouldContinue($"Topic '{topic}' has {existing.Partitions} partitions. Delete it with all its messages and recreate it with {partitions}?", "Recreate Kafka topic"))
                     return;
                 break;
         }
-        WriteObject(await KafkaTopicAdmin.ApplyAsync(admin, Topic, Partitions, ReplicationFactor, plan, cancellationToken));
+        WriteObject(await KafkaTopicAdmin.ApplyAsync(admin, topic, partitions, replication, plan, cancellationToken));
     }
 }
 
@@ -78,23 +92,28 @@ public sealed class InitializeNexmarkTopicCommand : PiBenchCmdlet
 /// <para>Producer: librdkafka called directly (the Client property says which client sent), acks=all, idempotence,
 /// linger 20 ms, 1 MB batches, lz4. The topic must exist (Initialize-NexmarkTopic).
 /// -Wait runs in the foreground; Ctrl+C then stops the run.</para>
+/// <para>Where the broker and topic come from: a parameter you give always wins. Without -BootstrapServers the cluster
+/// topology supplies the broker (controller address and kafka.port; the -Topology file, else the default topology)
+/// and, unless -Topic is given, the topic (kafka.input_topic). -Topology together with -BootstrapServers takes only the
+/// topic from the file. With -BootstrapServers and no -Topology the topic defaults to nexmark.</para>
 /// </remarks>
+/// <example><code>$run = Start-NexmarkGenerator -Topology ./lab.yaml -EventsPerSecond 20000 -TotalEvents 1000000</code><para>Produces a million events into the input topic on the broker of the cluster described in lab.yaml.</para></example>
 /// <example><code>$run = Start-NexmarkGenerator -Topic nexmark -BootstrapServers 192.168.1.101:9092 -EventsPerSecond 50000 -TotalEvents 3000000</code><para>Produces three million events at 50,000 per second in the background.</para></example>
 /// <example><code>$run | Wait-NexmarkGenerator -Timeout 120</code><para>Waits up to two minutes for the run to end and shows the final counts.</para></example>
 /// <example><code>Start-NexmarkGenerator -BootstrapServers $kafka.BootstrapServers -EventsPerSecond 10000 -TotalEvents 50000 -Wait</code><para>Runs five seconds of events in the foreground and returns the finished run.</para></example>
 [Cmdlet(VerbsLifecycle.Start, "NexmarkGenerator", SupportsShouldProcess = true)]
 [OutputType(typeof(NexmarkGeneratorRun))]
-public sealed class StartNexmarkGeneratorCommand : PiBenchCmdlet
+public sealed class StartNexmarkGeneratorCommand : TopologyCmdlet
 {
-    /// <summary>Kafka topic. Default nexmark.</summary>
+    /// <summary>Kafka topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string Topic { get; set; } = "nexmark";
+    public string? Topic { get; set; }
 
-    /// <summary>Kafka bootstrap servers, host:port[,host:port...].</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Kafka bootstrap servers, host:port.")]
+    /// <summary>Kafka bootstrap servers, host:port[,host:port...]. Default: the topology's controller address and kafka.port (-Topology, else the default topology).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string BootstrapServers { get; set; } = "";
+    public string? BootstrapServers { get; set; }
 
     /// <summary>Target rate over the whole run, events per second; 0 = unthrottled. Default 10,000.</summary>
     [Parameter]
@@ -140,8 +159,11 @@ public sealed class StartNexmarkGeneratorCommand : PiBenchCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        var topology = TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(BootstrapServers));
+        var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers! : topology!.KafkaBootstrap;
+        var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
         var what = EventsPerSecond > 0 ? $"Produce {TotalEvents} events at {EventsPerSecond} events/s" : $"Produce {TotalEvents} events unthrottled";
-        if (!ShouldProcess($"{Topic} on {BootstrapServers}", what)) return;
+        if (!ShouldProcess($"{topic} on {bootstrap}", what)) return;
         var sources = NexmarkPayloadSources.Create(new NexmarkSourceSettings
         {
             Profile = Profile, Seed = Seed, GeneratorCount = GeneratorCount, TotalEvents = TotalEvents,
@@ -149,7 +171,7 @@ public sealed class StartNexmarkGeneratorCommand : PiBenchCmdlet
         });
         var options = new ProducerRunOptions
         {
-            BootstrapServers = BootstrapServers, Topic = Topic, EventsPerSecond = EventsPerSecond, TotalEvents = TotalEvents,
+            BootstrapServers = bootstrap, Topic = topic, EventsPerSecond = EventsPerSecond, TotalEvents = TotalEvents,
             MaxScheduleLagP99Ms = MaxScheduleLagMs, PartitionBlock = PartitionBlock,
         };
         var run = await NexmarkGeneratorRun.StartAsync(options, sources, Log, cancellationToken);
@@ -280,12 +302,15 @@ public sealed class StopNexmarkGeneratorCommand : PiBenchCmdlet
 /// whole unthrottled produce path into a fresh embedded broker (the librdkafka mock cluster, in this process).
 /// The stage with the largest cost per event is named as the Bottleneck; SustainableRate is the produce rate.
 /// The embedded broker shares this host's cores: a real broker on Pi1 adds network and disk.</para>
+/// <para>The measurement topic has -Partitions partitions, else as many as the topology's input topic (kafka.partitions,
+/// else one per worker; the -Topology file, else the default topology). Nothing but the file is read: the cluster is not contacted.</para>
 /// </remarks>
 /// <example><code>Measure-NexmarkGenerator</code><para>Measures with 200,000 Flink-profile events.</para></example>
+/// <example><code>Measure-NexmarkGenerator -Topology ./lab.yaml</code><para>Measures with as many partitions as the lab cluster has workers.</para></example>
 /// <example><code>Measure-NexmarkGenerator -Count 1000000 -Profile Beam</code><para>Measures a million Beam-profile events.</para></example>
 [Cmdlet(VerbsDiagnostic.Measure, "NexmarkGenerator")]
 [OutputType(typeof(NexmarkGeneratorCapacity))]
-public sealed class MeasureNexmarkGeneratorCommand : PiBenchCmdlet
+public sealed class MeasureNexmarkGeneratorCommand : TopologyCmdlet
 {
     /// <summary>Events per stage. Default 200,000.</summary>
     [Parameter(Position = 0)]
@@ -293,10 +318,10 @@ public sealed class MeasureNexmarkGeneratorCommand : PiBenchCmdlet
     [Alias("Events")]
     public long Count { get; set; } = 200_000;
 
-    /// <summary>Partitions of the measurement topic. Default 9.</summary>
+    /// <summary>Partitions of the measurement topic. Default: the topology's partition count (kafka.partitions, else one per worker; 9 on the default cluster).</summary>
     [Parameter]
     [ValidateRange(1, 1000)]
-    public int Partitions { get; set; } = 9;
+    public int? Partitions { get; set; }
 
     /// <summary>Generator profile: Flink (default) or Beam.</summary>
     [Parameter]
@@ -313,6 +338,7 @@ public sealed class MeasureNexmarkGeneratorCommand : PiBenchCmdlet
         {
             Profile = Profile, TotalEvents = Count * 2, EventsPerSecond = 0, Synthetic = Synthetic, BaseTime = 1436918400000,
         });
-        WriteObject(await GeneratorCapacity.MeasureAsync(sources, Count, Partitions, Progress, cancellationToken));
+        var partitions = Partitions ?? LoadTopology().Partitions;
+        WriteObject(await GeneratorCapacity.MeasureAsync(sources, Count, partitions, Progress, cancellationToken));
     }
 }

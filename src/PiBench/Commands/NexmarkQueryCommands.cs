@@ -21,9 +21,16 @@ public sealed class NexmarkQueryNameCompleter : IArgumentCompleter
 }
 
 /// <summary>Endpoint parameters shared by the engine cmdlets.</summary>
-public abstract class EngineEndpointCmdlet : PiBenchCmdlet
+/// <remarks>
+/// Precedence: -EngineUri and -AuxiliaryUri win for their endpoint; -ControllerAddress wins for the host of the others.
+/// A topology is in use when -Topology is given or when neither -ControllerAddress nor -EngineUri is (from parameters or
+/// the pipeline): then the default topology is loaded, and the controller address and the engine ports (arroyo.api_port
+/// and admin_port, flink.rest_port and sql_gateway_port) not given come from it. Without a topology the ports are the
+/// engines' defaults (5115/5114, 8081/8083).
+/// </remarks>
+public abstract class EngineEndpointCmdlet : TopologyCmdlet
 {
-    /// <summary>Address of the controller node that runs the Arroyo cluster service or the Flink JobManager and SQL Gateway (default ports 5115/5114, 8081/8083).</summary>
+    /// <summary>Address of the controller node that runs the Arroyo cluster service or the Flink JobManager and SQL Gateway. Default: the topology's controller (-Topology, else the default topology) with its engine ports; the ports are 5115/5114 and 8081/8083 without a topology.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Controller")]
     public string? ControllerAddress { get; set; }
@@ -54,21 +61,31 @@ public abstract class EngineEndpointCmdlet : PiBenchCmdlet
     /// because PowerShell reflects over cmdlet parameters before the module's load context is hooked.</summary>
     protected static StreamSystem ParseSystem(string value) => Enum.Parse<StreamSystem>(value, ignoreCase: true);
 
+    /// <summary>The topology when one is in use for the engine endpoints: -Topology given, or neither -ControllerAddress
+    /// nor -EngineUri bound (then the default topology). Null when the explicit endpoints say everything.</summary>
+    protected Core.Topology.ClusterTopology? EndpointTopology() =>
+        TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(ControllerAddress) || !string.IsNullOrWhiteSpace(EngineUri));
+
     /// <summary>The adapter for a system at the given (or bound) endpoints; cached for the command's lifetime.</summary>
     protected IStreamEngine Engine(StreamSystem system, string? controller = null, string? engineUri = null, string? auxiliaryUri = null)
     {
-        controller ??= ControllerAddress;
+        controller = string.IsNullOrWhiteSpace(controller) ? ControllerAddress : controller;
         engineUri = string.IsNullOrWhiteSpace(engineUri) ? EngineUri : engineUri;
         auxiliaryUri = string.IsNullOrWhiteSpace(auxiliaryUri) ? AuxiliaryUri : auxiliaryUri;
-        if (string.IsNullOrWhiteSpace(controller) && string.IsNullOrWhiteSpace(engineUri))
-            ThrowArgumentError("EngineEndpointMissing", $"No endpoint for {system}: give -ControllerAddress or -EngineUri.", system,
-                "Pass -ControllerAddress <controller node address> (or -EngineUri/-AuxiliaryUri).");
-        var key = $"{system}|{controller}|{engineUri}|{auxiliaryUri}";
+        // Explicit endpoints win; a topology (the -Topology file, else the default one when no endpoint is given) fills the rest.
+        var topology = TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(controller) || !string.IsNullOrWhiteSpace(engineUri));
+        var defaults = new StreamEngineSettings();
+        if (string.IsNullOrWhiteSpace(controller)) controller = topology?.ControllerAddress;
+        var key = $"{system}|{controller}|{engineUri}|{auxiliaryUri}|{topology?.Path}";
         if (_engines.TryGetValue(key, out var cached)) return (IStreamEngine)cached;
         var settings = new StreamEngineSettings
         {
             System = system,
             ControllerAddress = string.IsNullOrWhiteSpace(controller) ? "127.0.0.1" : controller!,
+            ArroyoApiPort = topology?.Arroyo.ApiPort ?? defaults.ArroyoApiPort,
+            ArroyoAdminPort = topology?.Arroyo.AdminPort ?? defaults.ArroyoAdminPort,
+            FlinkRestPort = topology?.Flink.RestPort ?? defaults.FlinkRestPort,
+            FlinkGatewayPort = topology?.Flink.SqlGatewayPort ?? defaults.FlinkGatewayPort,
             EngineUri = ParseUri(engineUri, "EngineUri"),
             AuxiliaryUri = ParseUri(auxiliaryUri, "AuxiliaryUri"),
             RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds),
@@ -150,7 +167,13 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 /// to wait for Running and Get-NexmarkQueryRun for state and metrics.</para>
 /// <para>All names are checked before anything is submitted: an unknown query or one the engine cannot run stops the command
 /// (or, with -SkipUnsupported, is skipped with a warning).</para>
+/// <para>Where the values come from: a parameter you give always wins. A topology is in use when -Topology is given or when
+/// neither -ControllerAddress nor -EngineUri is (then the default topology): it supplies the engine endpoints (controller
+/// address, arroyo.api_port/admin_port, flink.rest_port/sql_gateway_port), the Kafka bootstrap servers (controller address and
+/// kafka.port), the topic (kafka.input_topic) and the parallelism (benchmark.parallelism, i.e. one per worker) that are not given.
+/// Without a topology the defaults are parallelism 9, topic nexmark and bootstrap servers on the controller's port 9092.</para>
 /// </remarks>
+/// <example><code>Invoke-NexmarkQuery -Name q5 -System Arroyo -Topology ./lab.yaml</code><para>Submits q5 to the lab cluster's Arroyo, reading its Kafka input topic, at one subtask per worker.</para></example>
 /// <example><code>Invoke-NexmarkQuery -Name q1,q3 -System Flink -ControllerAddress 192.168.2.70</code><para>Submits q1 and q3 to Flink at parallelism 9.</para></example>
 /// <example><code>Get-NexmarkQuery -System Arroyo -Supported | Invoke-NexmarkQuery -ControllerAddress 192.168.2.70 -Parallelism 9</code><para>Submits every query Arroyo can run.</para></example>
 [Cmdlet(VerbsLifecycle.Invoke, "NexmarkQuery", SupportsShouldProcess = true)]
@@ -167,18 +190,19 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
     [ValidateSet("Arroyo", "Flink")]
     public string System { get; set; } = "";
 
-    /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink).</summary>
+    /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink). Default: the topology's parallelism (one per worker) when a topology is in use, else 9.</summary>
     [Parameter]
     [ValidateRange(1, 4096)]
-    public int Parallelism { get; set; } = 9;
+    public int? Parallelism { get; set; }
 
-    /// <summary>Kafka bootstrap servers the source (and capture sink) use. Default: the controller address, port 9092.</summary>
+    /// <summary>Kafka bootstrap servers the source (and capture sink) use. Default: the topology's controller address and kafka.port when a topology is in use, else the controller address, port 9092.</summary>
     [Parameter]
     public string? BootstrapServers { get; set; }
 
-    /// <summary>The generator's topic.</summary>
+    /// <summary>The generator's topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark.</summary>
     [Parameter]
-    public string Topic { get; set; } = "nexmark";
+    [ValidateNotNullOrEmpty]
+    public string? Topic { get; set; }
 
     /// <summary>Kafka consumer group of the source.</summary>
     [Parameter]
@@ -230,26 +254,30 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
                 if (!queries.Any(x => x.Name == q.Name && x.System == q.System)) queries.Add(q);
             }
             var parameters = Parameter?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.OrdinalIgnoreCase);
+            var topology = queries.Count > 0 ? EndpointTopology() : null;
+            var parallelism = Parallelism ?? topology?.Parallelism ?? 9;
+            var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
 
             // 2. Submit one by one; a failure of one query does not stop the others.
             foreach (var q in queries)
             {
                 var system = Enum.Parse<StreamSystem>(q.System);
                 var engine = Engine(system);
-                var bootstrap = BootstrapServers ?? $"{(string.IsNullOrWhiteSpace(ControllerAddress) ? engine.Settings.ApiUri.Host : ControllerAddress)}:9092";
+                var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers!
+                    : topology?.KafkaBootstrap ?? $"{(string.IsNullOrWhiteSpace(ControllerAddress) ? engine.Settings.ApiUri.Host : ControllerAddress)}:9092";
                 var options = new NexmarkRenderOptions
                 {
                     BootstrapServers = bootstrap,
-                    Topic = Topic,
+                    Topic = topic,
                     GroupId = GroupId,
-                    Parallelism = Parallelism,
+                    Parallelism = parallelism,
                     ResultTopic = ResultTopic,
                     Parameters = parameters,
                 };
                 string sqlCheck;
                 try { sqlCheck = NexmarkQueryCatalog.Default.Render(q, options); }
                 catch (PiBenchException ex) { WriteError(ex); continue; }
-                if (!ShouldProcess($"{q.Name} on {q.System} ({engine.Settings.ApiUri})", $"Submit at parallelism {Parallelism} ({sqlCheck.Length} characters of SQL)"))
+                if (!ShouldProcess($"{q.Name} on {q.System} ({engine.Settings.ApiUri})", $"Submit at parallelism {parallelism} ({sqlCheck.Length} characters of SQL)"))
                     continue;
                 try
                 {
@@ -321,9 +349,13 @@ public abstract class NexmarkRunCmdlet : EngineEndpointCmdlet
 /// <para>Reads the job's state (Arroyo: the pipeline's job; Flink: GET /jobs/:jid) and, while it runs, its metrics: records in and
 /// out per operator and subtask, the source throughput (sum of the source subtasks' records/s) and backpressure. With -Operator
 /// it writes one row per operator subtask instead of the run.</para>
+/// <para>Endpoints: -EngineUri and -AuxiliaryUri (a NexmarkQueryRun from the pipeline carries both) win, then -ControllerAddress
+/// with the engine's default ports; when -Topology is given, or no endpoint is, the topology (the -Topology file, else the default
+/// topology) supplies the controller address and its engine ports.</para>
 /// </remarks>
 /// <example><code>$runs | Get-NexmarkQueryRun</code><para>Refreshes every handle Invoke-NexmarkQuery returned.</para></example>
 /// <example><code>$run | Get-NexmarkQueryRun -Operator</code><para>Lists per-subtask records and backpressure of one query.</para></example>
+/// <example><code>Get-NexmarkQueryRun -System Flink -JobId $jobId -Topology ./lab.yaml</code><para>Refreshes a Flink job of the lab cluster by id; the endpoints come from the topology.</para></example>
 [Cmdlet(VerbsCommon.Get, "NexmarkQueryRun")]
 [OutputType("PiBench.Core.Engines.NexmarkQueryRun", "PiBench.Core.Engines.StreamOperatorMetric")]
 public sealed class GetNexmarkQueryRunCommand : NexmarkRunCmdlet
@@ -355,6 +387,9 @@ public sealed class GetNexmarkQueryRunCommand : NexmarkRunCmdlet
 /// <para>Polls the engine's job state. With -State Running (default) it returns when the job runs and fails with EngineJobFailed
 /// (carrying the engine's failure message) if the job fails, or EngineTimeout after -TimeoutSeconds. With -State Terminal it
 /// returns when the job is Stopped, Finished or Failed.</para>
+/// <para>Endpoints: -EngineUri and -AuxiliaryUri (a NexmarkQueryRun from the pipeline carries both) win, then -ControllerAddress
+/// with the engine's default ports; when -Topology is given, or no endpoint is, the topology (the -Topology file, else the default
+/// topology) supplies the controller address and its engine ports.</para>
 /// </remarks>
 /// <example><code>Invoke-NexmarkQuery q5 Flink -ControllerAddress 192.168.2.70 | Wait-NexmarkQueryRun -TimeoutSeconds 120</code><para>Submits q5 and waits until it runs.</para></example>
 [Cmdlet(VerbsLifecycle.Wait, "NexmarkQueryRun")]
@@ -399,6 +434,9 @@ public sealed class WaitNexmarkQueryRunCommand : NexmarkRunCmdlet
 /// Flink stop with savepoint (needs a savepoint directory every TaskManager can write). The command then waits for a terminal state
 /// and removes what the submission left (Arroyo deletes the pipeline, Flink closes the SQL Gateway session) unless -KeepPipeline
 /// or -NoWait is given.</para>
+/// <para>Endpoints: -EngineUri and -AuxiliaryUri (a NexmarkQueryRun from the pipeline carries both) win, then -ControllerAddress
+/// with the engine's default ports; when -Topology is given, or no endpoint is, the topology (the -Topology file, else the default
+/// topology) supplies the controller address and its engine ports.</para>
 /// </remarks>
 /// <example><code>$runs | Stop-NexmarkQuery</code><para>Stops every query immediately and deletes the Arroyo pipelines.</para></example>
 /// <example><code>$run | Stop-NexmarkQuery -Mode Graceful -PassThru</code><para>Stops one query gracefully and returns its final state.</para></example>
@@ -456,7 +494,11 @@ public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
 /// <para>Flink: one row per TaskManager from GET /taskmanagers (slots, free slots, cores, memory, heartbeat). Arroyo 0.11 has no REST
 /// call that lists nodes; the command reads the controller's admin /metrics (port 5114) and returns one summary row with the
 /// registered node count and slots.</para>
+/// <para>Endpoints: -EngineUri and -AuxiliaryUri (a NexmarkQueryRun from the pipeline carries both) win, then -ControllerAddress
+/// with the engine's default ports; when -Topology is given, or no endpoint is, the topology (the -Topology file, else the default
+/// topology) supplies the controller address and its engine ports.</para>
 /// </remarks>
+/// <example><code>Get-StreamWorker -System Flink</code><para>Lists the TaskManagers of the default topology's cluster.</para></example>
 /// <example><code>Get-StreamWorker -System Flink -ControllerAddress 192.168.2.70</code><para>Lists the nine TaskManagers.</para></example>
 /// <example><code>Get-StreamWorker -System Arroyo -ControllerAddress 192.168.2.70</code><para>Shows how many Arroyo nodes and slots the controller has.</para></example>
 [Cmdlet(VerbsCommon.Get, "StreamWorker")]

@@ -251,6 +251,40 @@ public sealed class ArroyoEngine : IStreamEngine
         ];
     }
 
+    /// <summary>
+    /// Arroyo 0.11 has no REST call that says where subtasks run (arroyo.md §2.1, §5.2): the node scheduler spawns one
+    /// worker per node and job, so each node's admin <c>/metrics</c> gauge <c>arroyo_node_running_workers</c> is the
+    /// placement evidence. One row per node with running workers &gt; 0; it counts workers of every running job, not
+    /// only <paramref name="job"/>. A node that does not answer is an error (its name in the target object).
+    /// </summary>
+    public async Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        var rows = new List<SubtaskPlacement>();
+        foreach (var node in Settings.NodeAdminUris)
+        {
+            var uri = new Uri(node, "metrics");
+            var (text, failure) = await _http.SendAsync(HttpMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
+            if (failure is not null) throw Map(failure, uri.ToString());
+            var m = ParsePrometheus(text);
+            if (!m.TryGetValue(RunningWorkersMetric, out var workers))
+                throw _http.BadResponse(uri, $"no {RunningWorkersMetric} (is this an Arroyo node's admin port?)");
+            if (workers <= 0) continue;
+            rows.Add(new SubtaskPlacement
+            {
+                System = nameof(StreamSystem.Arroyo),
+                JobId = job.JobId,
+                Host = node.Host,
+                Worker = node.Authority,
+                Workers = (int)workers,
+                Evidence = "NodeRunningWorkers",
+            });
+        }
+        return rows;
+    }
+
+    /// <summary>The node daemon's gauge of workers it runs (arroyo.md §5.5).</summary>
+    public const string RunningWorkersMetric = "arroyo_node_running_workers";
+
     /// <summary>Prometheus text format: sums samples per metric name (labels ignored), skips comments.</summary>
     internal static Dictionary<string, double> ParsePrometheus(string text)
     {

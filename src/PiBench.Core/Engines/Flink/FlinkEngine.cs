@@ -373,6 +373,65 @@ public sealed class FlinkEngine : IStreamEngine
         }).ToList();
     }
 
+    /// <summary>
+    /// <c>GET /jobs/:jid</c> for the vertices, then <c>GET /jobs/:jid/vertices/:vid</c> for each: <c>subtasks[]</c> with
+    /// <c>subtask</c>, <c>status</c>, <c>host</c> (1.18 also <c>endpoint</c> = host:port) and <c>taskmanager-id</c>
+    /// (flink.md §1.2). One row per subtask; Host without port.
+    /// </summary>
+    public async Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken cancellationToken)
+    {
+        var jobUri = Rest($"jobs/{job.JobId}");
+        var details = await _http.JsonAsync(HttpMethod.Get, jobUri, null, f => Map(f, job.JobId), cancellationToken).ConfigureAwait(false);
+        if (details?["vertices"] is not JsonArray vertices) throw _http.BadResponse(jobUri, "no vertices array");
+        var rows = new List<SubtaskPlacement>();
+        foreach (var v in vertices.Where(v => v is not null))
+        {
+            var vid = v.Str("id");
+            if (vid.Length == 0) continue;
+            var uri = Rest($"jobs/{job.JobId}/vertices/{vid}");
+            var vertex = await _http.JsonAsync(HttpMethod.Get, uri, null, f => Map(f, vid), cancellationToken).ConfigureAwait(false);
+            if (vertex?["subtasks"] is not JsonArray subtasks) throw _http.BadResponse(uri, "no subtasks array");
+            rows.AddRange(ParseSubtasks(job, vid, v.Str("name"), subtasks));
+        }
+        return rows;
+    }
+
+    internal static IEnumerable<SubtaskPlacement> ParseSubtasks(StreamJobHandle job, string vertexId, string vertexName, JsonArray subtasks)
+    {
+        foreach (var st in subtasks.Where(s => s is not null))
+        {
+            var tm = st.Str("taskmanager-id");
+            var host = st.Str("host");
+            if (host.Length == 0) host = st.Str("endpoint");
+            if (host.Length == 0 && tm.Length > 0 && tm.Contains(':')) host = tm; // standalone ids start with host:port
+            yield return new SubtaskPlacement
+            {
+                System = nameof(StreamSystem.Flink),
+                JobId = job.JobId,
+                OperatorId = vertexId,
+                OperatorName = vertexName,
+                Subtask = (int)st.Long("subtask", -1),
+                Host = StripPort(host),
+                Worker = tm,
+                Workers = 1,
+                Status = st.Str("status"),
+                Evidence = "VertexSubtasks",
+            };
+        }
+    }
+
+    /// <summary><c>10.0.0.5:36423</c> → <c>10.0.0.5</c>; <c>[::1]:80</c> → <c>::1</c>; a bare host stays.</summary>
+    internal static string StripPort(string hostPort)
+    {
+        if (hostPort.StartsWith('['))
+        {
+            var close = hostPort.IndexOf(']');
+            return close > 0 ? hostPort[1..close] : hostPort;
+        }
+        var colon = hostPort.LastIndexOf(':');
+        return colon > 0 && hostPort.IndexOf(':') == colon ? hostPort[..colon] : hostPort;
+    }
+
     /// <summary><c>pekko.tcp://flink@10.0.0.5:36423/user/rpc/taskmanager_0</c> → <c>10.0.0.5:36423</c>.</summary>
     internal static string AddressFromPath(string path)
     {

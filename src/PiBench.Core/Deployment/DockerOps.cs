@@ -1,0 +1,83 @@
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace PiBench.Core.Deployment;
+
+/// <summary>Small helpers over the Docker Engine API shared by deployment code.</summary>
+internal static class DockerOps
+{
+    public static Dictionary<string, IDictionary<string, bool>> LabelFilter(params string[] labels)
+    {
+        var d = new Dictionary<string, bool>();
+        foreach (var l in labels) d[l] = true;
+        return new Dictionary<string, IDictionary<string, bool>> { ["label"] = d };
+    }
+
+    /// <summary>The image id for a reference on a node, or null when the node does not hold it.</summary>
+    public static async Task<string?> ImageIdAsync(IDockerClient docker, string image, CancellationToken ct)
+    {
+        try
+        {
+            var info = await docker.Images.InspectImageAsync(image, ct).ConfigureAwait(false);
+            return info.ID;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public static async Task<IList<ContainerListResponse>> PiBenchContainersAsync(IDockerClient docker, CancellationToken ct) =>
+        await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = LabelFilter(PiBenchLabels.Managed + "=true"),
+        }, ct).ConfigureAwait(false);
+
+    public static async Task<IList<VolumeResponse>> PiBenchVolumesAsync(IDockerClient docker, CancellationToken ct)
+    {
+        var r = await docker.Volumes.ListAsync(new VolumesListParameters { Filters = LabelFilter(PiBenchLabels.Managed + "=true") }, ct)
+            .ConfigureAwait(false);
+        return r.Volumes ?? new List<VolumeResponse>();
+    }
+
+    /// <summary>Runs a command inside a container (no stdin); returns exit code, stdout and stderr.</summary>
+    public static async Task<(long ExitCode, string Stdout, string Stderr)> ExecAsync(IDockerClient docker, string container,
+        IList<string> command, CancellationToken ct)
+    {
+        var created = await docker.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters
+        {
+            AttachStdout = true,
+            AttachStderr = true,
+            Cmd = command,
+        }, ct).ConfigureAwait(false);
+        string stdout, stderr;
+        using (var stream = await docker.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters(), ct).ConfigureAwait(false))
+        {
+            (stdout, stderr) = await stream.ReadOutputToEndAsync(ct).ConfigureAwait(false);
+        }
+        for (var i = 0; i < 50; i++)
+        {
+            var inspect = await docker.Exec.InspectContainerExecAsync(created.ID, ct).ConfigureAwait(false);
+            if (!inspect.Running) return (inspect.ExitCode ?? -1, stdout, stderr);
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+        return (-1, stdout, stderr);
+    }
+
+    /// <summary>Splits "repo/name:tag" into repository and tag (a registry port is not a tag).</summary>
+    public static (string Repository, string Tag) SplitReference(string image)
+    {
+        var slash = image.LastIndexOf('/');
+        var colon = image.LastIndexOf(':');
+        return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
+    }
+
+    /// <summary>A label's value, or a default when the label (or the whole map) is missing.</summary>
+    public static string Label(this IDictionary<string, string>? labels, string key, string fallback = "") =>
+        labels is not null && labels.TryGetValue(key, out var v) ? v : fallback;
+
+    public static string ShortId(string? id) =>
+        string.IsNullOrEmpty(id) ? "" : (id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..] : id)[..Math.Min(12, id.Length - (id.StartsWith("sha256:", StringComparison.Ordinal) ? 7 : 0))];
+}

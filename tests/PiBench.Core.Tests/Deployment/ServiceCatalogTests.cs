@@ -1,0 +1,103 @@
+using PiBench.Core;
+using PiBench.Core.Deployment;
+using Xunit;
+
+namespace PiBench.Core.Tests.Deployment;
+
+/// <summary>The service specs: one place per service, derived from the topology, pinned images, stable config hash.</summary>
+public sealed class ServiceCatalogTests
+{
+    private static readonly DeploymentNode[] Nodes =
+    {
+        new("pi1", "192.168.2.70", true), new("pi2", "192.168.2.71", false), new("pi3", "192.168.2.72", false), new("pi4", "192.168.2.73", false),
+    };
+
+    private static ServiceCatalog Catalog(DeploymentSettings? s = null) => new(Nodes, s ?? new DeploymentSettings());
+
+    [Fact]
+    public void Arroyo_UsesTheNodeScheduler_AndEveryWorkerPointsAtTheController()
+    {
+        var specs = Catalog(new DeploymentSettings { ArroyoTaskSlots = 2, ArroyoMemoryPerSlotMb = 500 }).For(StreamSystem.Arroyo);
+        var controller = Assert.Single(specs, s => s.Service == ServiceCatalog.ArroyoController);
+        Assert.Equal("node", controller.Environment["ARROYO__CONTROLLER__SCHEDULER"]);
+        Assert.Equal("pi1", controller.Node.Name);
+        Assert.Equal(new[] { "cluster" }, controller.Command);
+        var workers = specs.Where(s => s.Service == ServiceCatalog.ArroyoNode).ToList();
+        Assert.Equal(new[] { "pi2", "pi3", "pi4" }, workers.Select(w => w.Node.Name));
+        Assert.All(workers, w =>
+        {
+            Assert.Equal("http://192.168.2.70:5116", w.Environment["ARROYO__CONTROLLER_ENDPOINT"]);
+            Assert.Equal("2", w.Environment["ARROYO__NODE__TASK_SLOTS"]);
+            Assert.Equal("500", w.Environment["ARROYO__MEMORY_PER_SLOT_MB"]);
+            Assert.Equal("s3::http://192.168.2.70:9000/arroyo/checkpoints", w.Environment["ARROYO__CHECKPOINT_URL"]);
+            Assert.Equal("us-east-1", w.Environment["AWS_DEFAULT_REGION"]);
+            Assert.Equal((2 * 500 + 256) * 1024L * 1024L, w.MemoryBytes);
+            Assert.Equal("always", w.RestartPolicy);
+            Assert.Equal(2, w.Phase);
+        });
+    }
+
+    [Fact]
+    public void Flink_TaskManagersGetFlinkProperties()
+    {
+        var specs = Catalog(new DeploymentSettings { FlinkTaskSlots = 2, FlinkTaskManagerMemoryMb = 1536 }).For(StreamSystem.Flink);
+        Assert.Contains(specs, s => s.Service == ServiceCatalog.FlinkJobManager && s.Node.IsController);
+        var gateway = Assert.Single(specs, s => s.Service == ServiceCatalog.FlinkSqlGateway);
+        Assert.Contains("rest.address: 192.168.2.70", gateway.Environment["FLINK_PROPERTIES"]); // the image rewrites it to 0.0.0.0 otherwise
+        var tm = specs.Single(s => s.Service == ServiceCatalog.FlinkTaskManager && s.Node.Name == "pi3");
+        var props = tm.Environment["FLINK_PROPERTIES"].Split('\n');
+        Assert.Contains("jobmanager.rpc.address: 192.168.2.70", props);
+        Assert.Contains("taskmanager.host: 192.168.2.72", props);
+        Assert.Contains("taskmanager.numberOfTaskSlots: 2", props);
+        Assert.Contains("taskmanager.memory.process.size: 1536m", props);
+        Assert.Contains("parallelism.default: 6", props);
+    }
+
+    [Fact]
+    public void Kafka_ListensOnTheControllerAddress_WithOnePartitionPerWorker()
+    {
+        var kafka = Catalog().KafkaSpec();
+        Assert.Equal("PLAINTEXT://192.168.2.70:9094", kafka.Environment["KAFKA_ADVERTISED_LISTENERS"]);
+        Assert.Equal("broker,controller", kafka.Environment["KAFKA_PROCESS_ROLES"]);
+        Assert.Equal("3", kafka.Environment["KAFKA_NUM_PARTITIONS"]);
+        Assert.Equal(3, Catalog().Partitions);
+        Assert.Equal(9, Catalog(new DeploymentSettings { KafkaPartitions = 9 }).Partitions);
+        Assert.Contains(kafka.Volumes, v => v.Name == ServiceCatalog.KafkaDataVolume);
+    }
+
+    [Fact]
+    public void EveryImageIsPinned_NeverLatest_AndSharedServicesStayOnTheController()
+    {
+        foreach (var system in new[] { StreamSystem.Arroyo, StreamSystem.Flink })
+            foreach (var spec in Catalog().For(system))
+            {
+                Assert.Contains(':', spec.Image[(spec.Image.LastIndexOf('/') + 1)..]);
+                Assert.DoesNotContain(":latest", spec.Image);
+                Assert.Equal(ServiceSpec.NetworkMode, "host");
+                Assert.Equal("true", spec.Labels[PiBenchLabels.Managed]);
+                Assert.Equal(spec.Service, spec.Labels[PiBenchLabels.Service]);
+                Assert.Equal(spec.Node.Name, spec.Labels[PiBenchLabels.Node]);
+                Assert.True(spec.MemoryBytes > 0, spec.Service);
+                if (spec.System == PiBenchLabels.SharedSystem) Assert.True(spec.Node.IsController);
+            }
+        Assert.Equal("ghcr.io/arroyosystems/arroyo:0.11.0", PinnedImages.Default.Arroyo);
+        Assert.StartsWith("flink:1.18.1", PinnedImages.Default.FlinkBase);
+    }
+
+    [Fact]
+    public void ConfigHash_IsStable_AndChangesWithTheSettings()
+    {
+        var a = Catalog().ArroyoNodeSpec(Nodes[1]);
+        Assert.Equal(a.ConfigHash, Catalog().ArroyoNodeSpec(Nodes[1]).ConfigHash);
+        Assert.NotEqual(a.ConfigHash, Catalog(new DeploymentSettings { ArroyoTaskSlots = 3 }).ArroyoNodeSpec(Nodes[1]).ConfigHash);
+        Assert.NotEqual(a.ConfigHash, Catalog().ArroyoNodeSpec(Nodes[2]).ConfigHash);
+    }
+
+    [Fact]
+    public void ATopologyWithoutController_IsAnError()
+    {
+        var ex = Assert.Throws<PiBenchException>(() => new ServiceCatalog(new[] { new DeploymentNode("pi2", "10.0.0.2", false) }, new()).For(StreamSystem.Arroyo));
+        Assert.Equal("TopologyHasNoController", ex.ErrorId);
+        Assert.Equal(PiBenchErrorCategory.InvalidData, ex.Category);
+    }
+}

@@ -1,0 +1,96 @@
+#Requires -Modules Pester
+# User-level behaviour of the cluster deployment cmdlets (issue 7), for people with pwsh + Pester 5.
+# Needs a loopback lab like the xunit DeploymentTests build (sshd per node whose `docker` reaches a private dockerd,
+# stand-in images on the controller): point $env:PIBENCH_LAB_TOPOLOGY at its topology file. Without it, only the
+# offline checks run.
+
+BeforeAll {
+    $module = Join-Path $PSScriptRoot '../../out/PiBench/PiBench.psd1'
+    Import-Module $module -Force
+    $script:Topo = $env:PIBENCH_LAB_TOPOLOGY
+    $script:HasLab = [bool]$script:Topo -and (Test-Path $script:Topo)
+    $env:PIBENCH_READY_TIMEOUT = '30'
+}
+
+Describe 'Cluster deployment cmdlets (offline)' {
+    It 'exports the six cmdlets' {
+        $names = (Get-Module PiBench).ExportedCmdlets.Keys
+        foreach ($n in 'Install-PiDocker', 'Install-StreamCluster', 'Get-StreamCluster', 'Test-StreamCluster', 'Get-StreamClusterLog', 'Uninstall-StreamCluster') {
+            $names | Should -Contain $n
+        }
+    }
+    It 'Uninstall-StreamCluster is ConfirmImpact High' {
+        $meta = [System.Management.Automation.CommandMetadata]::new((Get-Command Uninstall-StreamCluster))
+        $meta.ConfirmImpact | Should -Be 'High'
+    }
+    It 'rejects an unknown service with a stable error id' {
+        { Get-StreamClusterLog -Service nope -Topology $script:Topo -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UnknownService,PiBench.Commands.GetStreamClusterLogCommand'
+    }
+    It 'completes service names' {
+        $r = TabExpansion2 -inputScript 'Get-StreamClusterLog -Service arr' -cursorColumn 35
+        $r.CompletionMatches.CompletionText | Should -Contain 'arroyo-node'
+    }
+}
+
+Describe 'Cluster deployment on the loopback lab' -Skip:(-not $script:HasLab) {
+    BeforeAll { Uninstall-StreamCluster -Topology $script:Topo -RemoveData -Confirm:$false }
+    AfterAll { Uninstall-StreamCluster -Topology $script:Topo -RemoveData -Confirm:$false }
+
+    It '-WhatIf changes nothing' {
+        Install-StreamCluster -System Arroyo -Topology $script:Topo -WhatIf | Should -BeNullOrEmpty
+        Get-StreamCluster -Topology $script:Topo | Should -BeNullOrEmpty
+    }
+    It 'installs Arroyo and a second run changes nothing' {
+        $first = Install-StreamCluster -System Arroyo -Topology $script:Topo
+        $first.Ready | Should -BeTrue
+        $first.Changed | Should -BeGreaterThan 0
+        $second = Install-StreamCluster -System Arroyo -Topology $script:Topo
+        $second.Changed | Should -Be 0
+    }
+    It 'passes every readiness check, workers registered with the node scheduler' {
+        $checks = Test-StreamCluster -Topology $script:Topo
+        $checks.Where({ -not $_.Passed }) | Should -BeNullOrEmpty
+        $checks.Check | Should -Contain 'ArroyoRegisteredNodes'
+    }
+    It 'lists one object per service and node with host networking' {
+        $svc = Get-StreamCluster -Topology $script:Topo
+        $svc.Where({ $_.Service -eq 'arroyo-node' }).Count | Should -BeGreaterThan 0
+        $svc.NetworkMode | Sort-Object -Unique | Should -Be 'host'
+    }
+    It 'returns logs' {
+        Get-StreamClusterLog -Service arroyo-node -Tail 5 -Topology $script:Topo | Should -Not -BeNullOrEmpty
+    }
+    It 'switches to Flink, stopping Arroyo first' {
+        (Install-StreamCluster -System Flink -Topology $script:Topo).Ready | Should -BeTrue
+        (Get-StreamCluster -Topology $script:Topo).Where({ $_.System -eq 'arroyo' }) | Should -BeNullOrEmpty
+        (Test-StreamCluster -Topology $script:Topo).Where({ $_.Check -eq 'FlinkTaskManagers' }).Passed | Should -BeTrue
+    }
+    It 'keeps data on uninstall unless -RemoveData' {
+        $removed = Uninstall-StreamCluster -Topology $script:Topo -Confirm:$false
+        $removed.Kind | Should -Not -Contain 'RemoveVolume'
+        Get-StreamCluster -Topology $script:Topo | Should -BeNullOrEmpty
+        $wiped = Uninstall-StreamCluster -Topology $script:Topo -RemoveData -Confirm:$false
+        $wiped.Kind | Should -Contain 'RemoveVolume'
+    }
+    It 'reports Docker on every node' {
+        $d = Install-PiDocker -Topology $script:Topo
+        $d.Where({ -not $_.Installed }) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Test-StreamCluster SubtaskPlacement (offline)' {
+    It 'needs -System and, for Arroyo, -PipelineId with -JobId' {
+        { Test-StreamCluster -JobId 0123 -ErrorAction Stop } | Should -Throw -ErrorId 'SystemRequired,*'
+        { Test-StreamCluster -System Arroyo -JobId job_1 -ErrorAction Stop } | Should -Throw -ErrorId 'PipelineIdMissing,*'
+    }
+}
+
+Describe 'Test-StreamCluster SubtaskPlacement on the loopback lab' -Skip:(-not $script:HasLab) {
+    It 'reports the placement check as skipped, not failed, without a job' {
+        $c = (Test-StreamCluster -Topology $script:Topo).Where({ $_.Check -eq 'SubtaskPlacement' })
+        $c.Count | Should -Be 1
+        $c[0].Skipped | Should -BeTrue
+        $c[0].Passed | Should -BeTrue
+    }
+}

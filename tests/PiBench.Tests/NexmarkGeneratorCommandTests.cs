@@ -165,7 +165,7 @@ public sealed class NexmarkGeneratorCommandTests(ModuleFixture fx)
         {
             await Task.Delay(100);
             var runs = fx.Run($"(Get-NexmarkGenerator).Where({{ $_.Topic -eq 'ctrlc' -and $_.BootstrapServers -eq '{bootstrap}' -and $_.Sent -gt 1000 }}).Id").Output;
-            if (runs.Count > 0) id = runs[0].ToString();
+            if (runs.Count > 0 && runs[0] is not null) id = runs[0].ToString();
         }
         Assert.NotNull(id);
         var sw = Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using PiBench.Core.Remote;
 
 namespace PiBench.Core.Benchmarking;
 

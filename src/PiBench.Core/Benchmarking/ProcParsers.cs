@@ -1,3 +1,4 @@
+using PiBench.Core.Remote;
 using System.Globalization;
 
 namespace PiBench.Core.Benchmarking;
@@ -193,16 +194,8 @@ public static class ProcParsers
         return Double(num, out var v) ? v : null;
     }
 
-    /// <summary>Parses <c>vcgencmd get_throttled</c> (<c>throttled=0x50005</c>): the mask, bits 0-3 now, bits 16-19 since boot.</summary>
-    public static ThrottleState? ParseThrottled(string text)
-    {
-        var v = text.Trim();
-        if (!v.StartsWith("throttled=", StringComparison.Ordinal)) return null;
-        v = v["throttled=".Length..];
-        if (v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) v = v[2..];
-        if (v.Length == 0 || !long.TryParse(v, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var mask)) return null;
-        return new ThrottleState(mask);
-    }
+    /// <summary>Parses <c>vcgencmd get_throttled</c> (<c>throttled=0x50005</c>); see <see cref="ThrottleState.Parse"/>.</summary>
+    public static ThrottleState? ParseThrottled(string text) => ThrottleState.Parse(text);
 
     /// <summary>Parses /proc/uptime (<c>12345.67 45678.90</c>): seconds since boot.</summary>
     public static double? ParseUptime(string text)
@@ -218,27 +211,3 @@ public static class ProcParsers
         text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0);
 }
 
-/// <summary>The firmware's throttle mask (raspberrypi.com documentation, <c>get_throttled</c>).</summary>
-public readonly record struct ThrottleState(long Mask)
-{
-    public bool UnderVoltageNow => (Mask & 0x1) != 0;
-    public bool FrequencyCappedNow => (Mask & 0x2) != 0;
-    public bool ThrottledNow => (Mask & 0x4) != 0;
-    public bool SoftTempLimitNow => (Mask & 0x8) != 0;
-    /// <summary>Any of bits 0-3: a condition that distorts measurements is active now.</summary>
-    public bool AnyNow => (Mask & 0xF) != 0;
-    /// <summary>Any of bits 16-19: a condition occurred since boot (sticky).</summary>
-    public bool AnySinceBoot => (Mask & 0xF0000) != 0;
-    public string Flags => "0x" + Mask.ToString("x", CultureInfo.InvariantCulture);
-
-    /// <summary>Readable names of the active "now" bits, comma separated ("" when none).</summary>
-    public string Describe()
-    {
-        var parts = new List<string>();
-        if (UnderVoltageNow) parts.Add("under-voltage");
-        if (FrequencyCappedNow) parts.Add("arm-frequency-capped");
-        if (ThrottledNow) parts.Add("throttled");
-        if (SoftTempLimitNow) parts.Add("soft-temperature-limit");
-        return string.Join(",", parts);
-    }
-}

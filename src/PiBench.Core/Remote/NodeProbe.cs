@@ -72,7 +72,7 @@ public static class NodeProbe
                 var localMid = before.ToUnixTimeMilliseconds() + rtt / 2;
                 offset = Math.Round(remoteMs - localMid, 1);
             }
-            var throttle = ParseThrottled(facts.GetValueOrDefault("THROTTLED"));
+            var throttle = ThrottleState.Parse(facts.GetValueOrDefault("THROTTLED"));
             return new PiNodeHealth
             {
                 Node = node.Name, Address = node.Address, Role = node.Role, Reachable = true,
@@ -86,8 +86,8 @@ public static class NodeProbe
                 DiskFreeGB = Long(facts.GetValueOrDefault("DISKKB")) is { } kb ? Math.Round(kb / 1024.0 / 1024.0, 2) : null,
                 DockerVersion = Empty(facts.GetValueOrDefault("DOCKER")),
                 TemperatureC = Long(facts.GetValueOrDefault("TEMP")) is { } milli ? Math.Round(milli / 1000.0, 1) : null,
-                Throttled = throttle?.Now,
-                ThrottledSinceBoot = throttle?.SinceBoot,
+                Throttled = throttle?.AnyNow,
+                ThrottledSinceBoot = throttle?.AnySinceBoot,
                 ThrottledFlags = throttle?.Flags,
                 ClockOffsetMs = offset,
             };
@@ -108,18 +108,6 @@ public static class NodeProbe
             d[line[..i].Trim()] = line[(i + 1)..].Trim();
         }
         return d;
-    }
-
-    /// <summary>Parses <c>throttled=0x50005</c>: bits 0-3 are conditions now, bits 16-19 since boot.</summary>
-    public static (bool Now, bool SinceBoot, string Flags)? ParseThrottled(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        var v = text.Trim();
-        var eq = v.IndexOf('=');
-        if (eq >= 0) v = v[(eq + 1)..].Trim();
-        if (v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) v = v[2..];
-        if (!long.TryParse(v, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask)) return null;
-        return ((mask & 0xF) != 0, (mask & 0xF0000) != 0, "0x" + mask.ToString("x", CultureInfo.InvariantCulture));
     }
 
     private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;

@@ -79,10 +79,10 @@ public sealed class KnownHostsFileTests : IDisposable
     [InlineData("throttled=0x4", true, false, "0x4")]
     public void ThrottledFlags_AreDecoded(string text, bool now, bool sinceBoot, string flags)
     {
-        var t = NodeProbe.ParseThrottled(text);
+        var t = ThrottleState.Parse(text);
         Assert.NotNull(t);
-        Assert.Equal((now, sinceBoot, flags), t!.Value);
-        Assert.Null(NodeProbe.ParseThrottled(""));
+        Assert.Equal((now, sinceBoot, flags), (t!.Value.AnyNow, t.Value.AnySinceBoot, t.Value.Flags));
+        Assert.Null(ThrottleState.Parse(""));
     }
 
     [Fact]

@@ -54,6 +54,56 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Sustainable_BadSearchSettings_FailBeforeAnythingRuns_WithAStableErrorId()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-sust-bad-{Guid.NewGuid():N}");
+        var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q1 -Mode Sustainable -EventsPerSecond 1000 -MaxEventsPerSecond 500 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir",
+            new Dictionary<string, object?> { ["dir"] = dir });
+        Assert.Empty(r.Output);
+        var e = r.Errors.FirstOrDefault() ?? (r.Terminating as System.Management.Automation.RuntimeException)?.ErrorRecord;
+        Assert.NotNull(e);
+        Assert.StartsWith("InvalidSustainableSearch,", e!.FullyQualifiedErrorId);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        Assert.Contains("-MaxEventsPerSecond", e.ErrorDetails?.RecommendedAction);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void Sustainable_EmitsOneSearchResult_AndKeepsEveryStepInTheFiles()
+    {
+        // The HTTP stand-in runs pipelines but consumes nothing: every step's backlog grows, so the search steps down
+        // from 300 events/s and reports no sustainable rate within its two-step budget.
+        using var engine = new ArroyoStandIn();
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-sust-{Guid.NewGuid():N}");
+        try
+        {
+            var r = fx.Run("""
+                $k = Start-EmbeddedKafka
+                try {
+                  Invoke-Benchmark -System Arroyo -Mode Sustainable -Query q0 -Repetitions 1 -EventsPerSecond 300 -MaxSteps 2 -Parallelism 2 -Partitions 2 `
+                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -NoMetrics -OutputDirectory $dir
+                } finally { $k | Stop-EmbeddedKafka }
+                """, new Dictionary<string, object?> { ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir }, TimeSpan.FromSeconds(120));
+            Assert.Null(r.Terminating);
+            var o = Assert.Single(r.Output);
+            Assert.Equal("PiBench.Core.Benchmarking.SustainableThroughputResult", o.TypeNames[0]);
+            Assert.Equal("300:fail 150:fail", o.Properties["StepRates"].Value);
+            Assert.True(double.IsNaN((double)o.Properties["SustainableRate"].Value));
+            Assert.Equal(150.0, o.Properties["FailingRate"].Value);
+            Assert.Equal("Engine", o.Properties["LimitedBy"].Value);
+            Assert.Equal("Completed", o.Properties["Status"].Value);
+            Assert.Equal(2, engine.Pipelines.Count); // one fresh job per step
+            Assert.All(engine.Pipelines, p => Assert.NotEqual("none", p.Stop));
+            var json = File.ReadAllText(Directory.GetFiles(dir, "benchmark_results_*.json").Single());
+            Assert.Contains("\"Mode\": \"Sustainable\"", json);
+            Assert.Contains("\"Step\": 2", json);
+            Assert.Contains("Sustainable throughput", File.ReadAllText(Directory.GetFiles(dir, "benchmark_results_*.txt").Single()));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
 
 /// <summary>Invoke-Benchmark with node metrics from the sshd lab (pi3's fake vcgencmd reports throttling).</summary>

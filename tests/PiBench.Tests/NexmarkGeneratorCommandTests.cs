@@ -68,11 +68,13 @@ public sealed class NexmarkGeneratorCommandTests(ModuleFixture fx)
             $k | Initialize-NexmarkTopic -Topic t1 -Partitions 6
             $k | Initialize-NexmarkTopic -Topic t1 -Partitions 6 -Force -Confirm:$false
             $k | Initialize-NexmarkTopic -Topic t1 -Partitions 6
-            $k | Initialize-NexmarkTopic -Topic t2 -Partitions 1
+            $k | Initialize-NexmarkTopic -Topic t2 -Partitions 1 -TimestampType CreateTime
             $k | Stop-EmbeddedKafka
             """);
         Assert.Null(r.Terminating);
         Assert.Equal(new[] { "Created", "Exists", "Recreated", "Exists", "Created" }, r.Output.Select(o => o.Properties["Action"].Value.ToString()));
+        // New topics are asked for broker stamps unless told otherwise; a kept topic is left as it was.
+        Assert.Equal(new[] { "LogAppendTime", "", "LogAppendTime", "", "CreateTime" }, r.Output.Select(o => o.Properties["TimestampType"].Value.ToString()));
         Assert.Equal(new[] { 4, 4, 6, 6, 1 }, r.Output.Select(o => Convert.ToInt32(o.Properties["Partitions"].Value)));
         Assert.Equal("PiBench.Core.Kafka.NexmarkTopic", r.Output[0].TypeNames[0]);
         var e = Assert.Single(r.Errors);

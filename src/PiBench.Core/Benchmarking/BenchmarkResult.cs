@@ -9,6 +9,8 @@ public sealed class BenchmarkResult
     public string System { get; set; } = "";
     public string Query { get; set; } = "";
     public int Repetition { get; set; }
+    /// <summary>Step of a sustainable-rate search (1, 2, ...); 0 for a fixed-rate run.</summary>
+    public int Step { get; set; }
     public int Parallelism { get; set; }
     /// <summary>Generator target rate, events/s.</summary>
     public double TargetRate { get; set; }
@@ -22,6 +24,12 @@ public sealed class BenchmarkResult
     public double LatencyP99Ms { get; set; } = double.NaN;
     public double LatencyP999Ms { get; set; } = double.NaN;
     public double LatencyMaxMs { get; set; } = double.NaN;
+    /// <summary>
+    /// Whose clock stamped the results the latency was measured against: "broker" (LogAppendTime on Pi1's broker, the
+    /// clock the event times come from: one clock), "producer (CreateTime...)" (the engine's own stamps: two clocks),
+    /// or "none" (no result arrived).
+    /// </summary>
+    public string LatencyClock { get; set; } = "none";
     /// <summary>CPU time of every node over the measured window, core-seconds.</summary>
     public double CpuCoreSeconds { get; set; } = double.NaN;
     /// <summary>Mean busy share of a node over the window, 0..100 (100 = all cores of a node busy).</summary>

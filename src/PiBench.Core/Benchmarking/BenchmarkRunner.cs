@@ -40,12 +40,29 @@ public sealed class BenchmarkPlan
     public ValidityThresholds Thresholds { get; init; } = new();
     /// <summary>Longest wait for the job to reach Running.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Fixed (every cell at <see cref="EventsPerSecond"/>) or Sustainable (a step search per cell).</summary>
+    public string Mode { get; init; } = "Fixed";
+    /// <summary>The step search of Sustainable mode (its start rate is <see cref="EventsPerSecond"/>).</summary>
+    public SustainableSearchOptions Search { get; init; } = new();
+    /// <summary>Keep each cell's input and result topics instead of deleting them once the cell is measured.</summary>
+    public bool KeepTopics { get; init; }
+    /// <summary>Extra seconds of input a sustainable step's generator has beyond warm-up and measurement.</summary>
+    public int StepSlackSeconds { get; init; } = 30;
+
+    public bool Sustainable => string.Equals(Mode, "Sustainable", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Events a step at <paramref name="rate"/> needs: warm-up + measurement + slack (Sustainable mode ignores TotalEvents).</summary>
+    public long StepEvents(double rate) => (long)Math.Ceiling(rate * (WarmupSeconds + MeasureSeconds + StepSlackSeconds));
 
     /// <summary>The cells in run order (query-major, repetitions inside), for -WhatIf.</summary>
     public IEnumerable<string> Describe()
     {
         foreach (var q in Queries)
             for (var r = 1; r <= Repetitions; r++)
+                if (Sustainable)
+                    yield return string.Create(CultureInfo.InvariantCulture,
+                        $"{Engine.System} {q} repetition {r}/{Repetitions}: sustainable-rate search from {EventsPerSecond} events/s (x{Search.StepFactor} up to {Search.MaxRate}, then bisect to {Search.Resolution:P0}, at most {Search.MaxSteps} steps{(double.IsFinite(Search.LatencySloMs) ? $", p99 objective {Search.LatencySloMs} ms" : "")}); each step: fresh topics ({Partitions} partitions), parallelism {Parallelism}, warm-up up to {WarmupSeconds} s, measure {MeasureSeconds} s");
+                else
                 yield return string.Create(CultureInfo.InvariantCulture,
                     $"{Engine.System} {q} repetition {r}/{Repetitions}: fresh topics ({Partitions} partitions), parallelism {Parallelism}, {EventsPerSecond} events/s (at most {TotalEvents}), warm-up up to {WarmupSeconds} s{(FixedWarmup ? " (fixed)" : "")}, measure {MeasureSeconds} s, {MetricNodes.Count} node(s) sampled");
     }
@@ -76,7 +93,11 @@ public sealed class BenchmarkRunner
     public string JsonPath { get; private set; } = "";
     public BenchmarkRunDocument Document { get; private set; } = new();
 
-    public async Task RunAsync(Action<BenchmarkResult> onResult, CancellationToken ct)
+    /// <summary>
+    /// Runs the plan. Fixed mode passes each measured cell to <paramref name="onResult"/>; Sustainable mode passes each
+    /// finished search to <paramref name="onSearch"/> (its steps go to the files only).
+    /// </summary>
+    public async Task RunAsync(Action<BenchmarkResult>? onResult, CancellationToken ct, Action<SustainableThroughputResult>? onSearch = null)
     {
         var p = _plan;
         if (string.IsNullOrWhiteSpace(p.BootstrapServers))
@@ -89,6 +110,13 @@ public sealed class BenchmarkRunner
             dir = Path.GetDirectoryName(Path.GetFullPath(resume))!;
             baseName = Path.GetFileNameWithoutExtension(resume);
             Document.Results.RemoveAll(r => r.Status != "Completed");
+            // Steps of searches that did not complete are measured again with their search.
+            var searched = Document.Searches.Where(x => x.Status == "Completed").Select(x => x.Key).ToHashSet(StringComparer.Ordinal);
+            Document.Results.RemoveAll(r => r.Step > 0 && !searched.Contains(r.Key));
+            Document.Searches.RemoveAll(x => x.Status != "Completed");
+            if (!string.Equals(Document.Mode, p.Mode, StringComparison.OrdinalIgnoreCase))
+                throw new PiBenchException("ResumeModeMismatch", PiBenchErrorCategory.InvalidArgument,
+                    $"'{resume}' holds a {Document.Mode} run; it cannot be resumed with -Mode {p.Mode}.", resume, $"Resume it with -Mode {Document.Mode}.");
             Document.State = "Running";
             Document.EndedAt = null;
         }
@@ -99,32 +127,50 @@ public sealed class BenchmarkRunner
             baseName = ResultsFiles.BaseName(Document.StartedAt);
             await ProbeNodesAsync(ct).ConfigureAwait(false);
         }
-        var done = Document.CompletedKeys();
         var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
         using var engine = _engineFactory(p.Engine);
         var index = 0;
         try
         {
-            foreach (var (q, rep) in cells)
+            if (p.Sustainable) await RunSearchesAsync(engine, cells, dir, baseName, onSearch, ct).ConfigureAwait(false);
+            else
             {
-                index++;
-                var key = new BenchmarkResult { System = p.Engine.System.ToString(), Query = q, Repetition = rep }.Key;
-                if (done.Contains(key)) { _log?.Verbose($"{q} repetition {rep}: already measured, skipped (-Resume)."); continue; }
-                var result = await MeasureAsync(engine, q, rep, index, cells.Count, ct).ConfigureAwait(false);
-                Document.Results.Add(result);
-                (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
-                onResult(result);
+                var done = Document.CompletedKeys();
+                foreach (var (q, rep) in cells)
+                {
+                    index++;
+                    var key = new BenchmarkResult { System = p.Engine.System.ToString(), Query = q, Repetition = rep }.Key;
+                    if (done.Contains(key)) { _log?.Verbose($"{q} repetition {rep}: already measured, skipped (-Resume)."); continue; }
+                    var result = await MeasureAsync(engine, q, rep, p.EventsPerSecond, p.TotalEvents, 0, $"{q} repetition {rep} ({index} of {cells.Count})",
+                        (index - 1) * 100 / Math.Max(1, cells.Count), ct).ConfigureAwait(false);
+                    Document.Results.Add(result);
+                    (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
+                    onResult?.Invoke(result);
+                }
             }
             Document.State = "Completed";
         }
         catch (Exception ex)
         {
             Document.State = ct.IsCancellationRequested ? "Stopped" : "Failed";
-            var have = Document.Results.Select(r => r.Key).ToHashSet();
-            foreach (var (q, rep) in cells)
+            var why = ct.IsCancellationRequested ? "not run: stopped" : $"not run: {ex.Message}";
+            if (p.Sustainable)
             {
-                var r = Skeleton(q, rep);
-                if (!have.Contains(r.Key)) { r.Status = "NotRun"; r.InvalidReason = ct.IsCancellationRequested ? "not run: stopped" : $"not run: {ex.Message}"; Document.Results.Add(r); }
+                var have = Document.Searches.Select(r => r.Key).ToHashSet();
+                foreach (var (q, rep) in cells)
+                {
+                    var s = SearchSkeleton(q, rep);
+                    if (!have.Contains(s.Key)) { s.Status = "NotRun"; s.Reason = why; Document.Searches.Add(s); }
+                }
+            }
+            else
+            {
+                var have = Document.Results.Select(r => r.Key).ToHashSet();
+                foreach (var (q, rep) in cells)
+                {
+                    var r = Skeleton(q, rep, p.EventsPerSecond, 0);
+                    if (!have.Contains(r.Key)) { r.Status = "NotRun"; r.InvalidReason = why; Document.Results.Add(r); }
+                }
             }
             throw;
         }
@@ -135,11 +181,53 @@ public sealed class BenchmarkRunner
         }
     }
 
+    /// <summary>Sustainable mode: one step search per query and repetition; every step is kept in the files.</summary>
+    private async Task RunSearchesAsync(IStreamEngine engine, List<(string Query, int Rep)> cells, string dir, string baseName,
+        Action<SustainableThroughputResult>? onSearch, CancellationToken ct)
+    {
+        var p = _plan;
+        var done = Document.Searches.Where(s => s.Status == "Completed").Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var (q, rep) in cells)
+        {
+            index++;
+            var summary = SearchSkeleton(q, rep);
+            if (done.Contains(summary.Key)) { _log?.Verbose($"{q} repetition {rep}: search already completed, skipped (-Resume)."); continue; }
+            var label = $"{q} repetition {rep} ({index} of {cells.Count})";
+            var percent = (index - 1) * 100 / Math.Max(1, cells.Count);
+            try
+            {
+                await SustainableRateSearch.RunAsync(p.Search, summary, (rate, step, token) =>
+                    MeasureAsync(engine, q, rep, rate, p.StepEvents(rate), step, $"{label}, step {step} at {rate:0.##} events/s", percent, token),
+                    step =>
+                    {
+                        Document.Results.Add(step);
+                        (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
+                        _log?.Verbose(string.Create(CultureInfo.InvariantCulture,
+                            $"{q} repetition {rep} step {step.Step}: {step.TargetRate:0.##} events/s -> {(step.Valid ? "pass" : "fail")}, input {step.InputRate:0.##}/s, p99 {step.LatencyP99Ms:0.#} ms{(step.Valid ? "" : ": " + step.InvalidReason)}"));
+                    }, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                Document.Searches.Add(summary); // Stopped searches are kept with what they found
+            }
+            (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
+            onSearch?.Invoke(summary);
+        }
+    }
+
+    private SustainableThroughputResult SearchSkeleton(string q, int rep) => new()
+    {
+        System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Parallelism = _plan.Parallelism, Seed = _plan.Seed ?? 0,
+        EngineVersion = _plan.EngineVersion, StartedAt = DateTimeOffset.UtcNow,
+    };
+
     private BenchmarkRunDocument NewDocument() => new()
     {
         System = _plan.Engine.System.ToString(), EngineVersion = _plan.EngineVersion, Images = _plan.Images, TopologyName = _plan.TopologyName,
         TopologyPath = _plan.TopologyPath, BootstrapServers = _plan.BootstrapServers, GeneratorProfile = _plan.Profile, Seed = _plan.Seed ?? 0,
-        TargetRate = _plan.EventsPerSecond, TotalEvents = _plan.TotalEvents, Parallelism = _plan.Parallelism, Repetitions = _plan.Repetitions,
+        TargetRate = _plan.EventsPerSecond, TotalEvents = _plan.TotalEvents, Mode = _plan.Sustainable ? "Sustainable" : "Fixed",
+        Search = _plan.Sustainable ? _plan.Search : null, Parallelism = _plan.Parallelism, Repetitions = _plan.Repetitions,
         WarmupSeconds = _plan.WarmupSeconds, MeasureSeconds = _plan.MeasureSeconds, Queries = _plan.Queries.ToList(), StartedAt = DateTimeOffset.UtcNow,
         Nodes = _plan.MetricNodes.Select(n => new NodeFact { Node = n.Name, Address = n.Address, Role = n.Role.ToString() }).ToList(),
     };
@@ -164,33 +252,39 @@ public sealed class BenchmarkRunner
         }
     }
 
-    private BenchmarkResult Skeleton(string q, int rep) => new()
+    private BenchmarkResult Skeleton(string q, int rep, double rate, int step) => new()
     {
-        System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Parallelism = _plan.Parallelism, TargetRate = _plan.EventsPerSecond,
+        System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Step = step, Parallelism = _plan.Parallelism, TargetRate = rate,
         Seed = _plan.Seed ?? 0, EngineVersion = _plan.EngineVersion, StartedAt = DateTimeOffset.UtcNow,
     };
 
-    private void Report(string q, int rep, int index, int total, string phase, int phasePercent = -1)
+    private void Report(string label, int percent, string phase, int phasePercent = -1)
     {
-        _progress?.Report("Invoke-Benchmark", $"{q} repetition {rep} ({index} of {total})", (index - 1) * 100 / Math.Max(1, total));
+        _progress?.Report("Invoke-Benchmark", label, percent);
         _progress?.Report("Invoke-Benchmark", phase, phasePercent, child: "Phase");
     }
 
-    private async Task<BenchmarkResult> MeasureAsync(IStreamEngine engine, string q, int rep, int index, int total, CancellationToken ct)
+    /// <summary>One measurement at one rate: fresh topics, submit, warm up, measure, stop, judge.</summary>
+    private async Task<BenchmarkResult> MeasureAsync(IStreamEngine engine, string q, int rep, double rate, long totalEvents, int step,
+        string label, int percent, CancellationToken ct)
     {
         var p = _plan;
-        var result = Skeleton(q, rep);
-        var tag = $"{q}-r{rep}-{Guid.NewGuid().ToString("N")[..6]}";
+        var result = Skeleton(q, rep, rate, step);
+        var tag = $"{q}-r{rep}{(step > 0 ? $"-s{step}" : "")}-{Guid.NewGuid().ToString("N")[..6]}";
         var inputTopic = $"pibench-{tag}-in";
         var resultTopic = $"pibench-{tag}-out";
         var groupId = $"pibench-{tag}";
         var query = NexmarkQueryCatalog.Default.Get(q, p.Engine.System);
 
-        Report(q, rep, index, total, "Creating topics");
+        Report(label, percent, "Creating topics");
+        var embedded = false;
         using (var admin = KafkaTopicAdmin.Open(p.BootstrapServers))
         {
-            await admin.CreateTopicAsync(inputTopic, p.Partitions, 1, ct).ConfigureAwait(false);
-            await admin.CreateTopicAsync(resultTopic, p.Partitions, 1, ct).ConfigureAwait(false);
+            // Both topics stamped by the broker (Pi1) on append: result stamps come from the same host clock as the
+            // generator's event times (it runs on Pi1 too), so no clock offset between nodes enters the latency.
+            await admin.CreateTopicAsync(inputTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
+            await admin.CreateTopicAsync(resultTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
+            embedded = admin.IsEmbedded;
         }
 
         var recorder = new LatencyRecorder();
@@ -206,18 +300,23 @@ public sealed class BenchmarkRunner
         using var offsets = new OffsetReader(p.BootstrapServers, groupId);
         try
         {
-            Report(q, rep, index, total, "Submitting the query");
+            Report(label, percent, "Submitting the query");
             run = await NexmarkQueryRunner.SubmitAsync(engine, query, new NexmarkRenderOptions
             {
                 BootstrapServers = p.BootstrapServers, Topic = inputTopic, GroupId = groupId, Parallelism = p.Parallelism, ResultTopic = resultTopic,
             }, null, ct).ConfigureAwait(false);
             await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
 
-            Report(q, rep, index, total, "Starting the generator");
+            Report(label, percent, "Starting the generator");
             generator = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
             {
-                BootstrapServers = p.BootstrapServers, Topic = inputTopic, EventsPerSecond = p.EventsPerSecond, TotalEvents = p.TotalEvents,
-            }, NexmarkPayloadSources.Create(new NexmarkSourceSettings { Profile = p.Profile, Seed = p.Seed, TotalEvents = p.TotalEvents, EventsPerSecond = p.EventsPerSecond }),
+                BootstrapServers = p.BootstrapServers, Topic = inputTopic, EventsPerSecond = rate, TotalEvents = totalEvents,
+            }, NexmarkPayloadSources.Create(new NexmarkSourceSettings
+            {
+                // Event i carries base + i / rate: with the base taken now, an event's time is its intended send time on
+                // this host's clock (Pi1, beside the broker), for either profile.
+                Profile = p.Profile, Seed = p.Seed, TotalEvents = totalEvents, EventsPerSecond = rate, BaseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            }),
                 _log, ct).ConfigureAwait(false);
             result.Seed = p.Seed ?? 0;
 
@@ -228,7 +327,7 @@ public sealed class BenchmarkRunner
             var warmupEnd = p.WarmupSeconds;
             for (var s = 1; s <= p.WarmupSeconds; s++)
             {
-                Report(q, rep, index, total, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
+                Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
                 await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
                 var now = offsets.Consumed(inputTopic, p.Partitions);
                 series.Add(now - last);
@@ -247,7 +346,7 @@ public sealed class BenchmarkRunner
             recorder.WindowStartMs = t0.ToUnixTimeMilliseconds();
             for (var s = 1; s <= p.MeasureSeconds; s++)
             {
-                Report(q, rep, index, total, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
+                Report(label, percent, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
                 var due = TimeSpan.FromSeconds(s) - Stopwatch.GetElapsedTime(clock0);
                 if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
                 var status = await engine.GetStatusAsync(run.ToHandle(), ct).ConfigureAwait(false);
@@ -268,7 +367,8 @@ public sealed class BenchmarkRunner
             catch (PiBenchException ex) { _log?.Verbose($"engine metrics unavailable: {ex.Message}"); }
 
             var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
-            Report(q, rep, index, total, "Stopping the query and the generator");
+            var inputEnded = generator.IsFinished && generator.State == "Completed" ? generator.Sent : -1;
+            Report(label, percent, "Stopping the query and the generator");
             await StopAsync(engine, run, generator).ConfigureAwait(false);
             await Task.Delay(500, CancellationToken.None).ConfigureAwait(false); // let the last in-window results arrive
             collector.Stop();
@@ -293,9 +393,19 @@ public sealed class BenchmarkRunner
             var gate = new ValidityInput
             {
                 GeneratorValid = genOk, GeneratorReason = genReason,
-                ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = p.EventsPerSecond,
+                ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = rate,
                 EngineInputRate = engineRate, OffsetInputRate = result.InputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
+                InputEndedAfterEvents = inputEnded,
             };
+            result.LatencyClock = collector.TimestampType switch
+            {
+                "LogAppendTime" => "broker",
+                "" => "none",
+                var t when embedded => $"producer ({t}; the embedded mock cannot apply LogAppendTime)",
+                var t => $"producer ({t})",
+            };
+            if (!embedded && collector.TimestampType is "CreateTime" or "Mixed")
+                _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
             var (valid, reason) = ValidityGate.Evaluate(gate, p.Thresholds);
             result.RateCheck = ValidityGate.RateCheck(gate, p.Thresholds);
             if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: input rate {result.RateCheck}");
@@ -303,7 +413,7 @@ public sealed class BenchmarkRunner
             result.InvalidReason = reason;
             result.Status = "Completed";
             var hlog = Path.Combine(_plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : p.OutputDirectory,
-                $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}.hlog");
+                $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
             Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
             recorder.WriteIntervalLog(hlog, t0);
             return result;
@@ -331,6 +441,26 @@ public sealed class BenchmarkRunner
         {
             sampling.Cancel();
             try { await sampler.ConfigureAwait(false); } catch (Exception) { }
+            collector.Stop();
+            if (!p.KeepTopics) await DeleteTopicsAsync(inputTopic, resultTopic).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drops a cell's topics once it is measured: every cell gets fresh ones, and at the default 10,000 events/s an input
+    /// topic grows by about 2 MB/s on Pi1's disk. Best effort, bounded; a failure is a warning.
+    /// </summary>
+    private async Task DeleteTopicsAsync(params string[] topics)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var admin = KafkaTopicAdmin.Open(_plan.BootstrapServers, TimeSpan.FromSeconds(10));
+            foreach (var t in topics) await admin.DeleteTopicAsync(t, bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PiBenchException or OperationCanceledException or KafkaException)
+        {
+            _log?.Warning($"Could not delete topics {string.Join(", ", topics)}: {ex.Message} (delete them by hand to free Kafka's disk).");
         }
     }
 

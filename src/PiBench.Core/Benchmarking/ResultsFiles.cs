@@ -57,11 +57,18 @@ public sealed class BenchmarkRunDocument
     public DateTimeOffset? EndedAt { get; set; }
     /// <summary>Running, Completed, Stopped or Failed.</summary>
     public string State { get; set; } = "Running";
+    /// <summary>Fixed (every cell at TargetRate) or Sustainable (a step search per cell, TargetRate = start rate).</summary>
+    public string Mode { get; set; } = "Fixed";
+    /// <summary>The search settings of a Sustainable run.</summary>
+    public SustainableSearchOptions? Search { get; set; }
+    /// <summary>Fixed mode: one per cell. Sustainable mode: every step of every search (Step 1, 2, ...).</summary>
     public List<BenchmarkResult> Results { get; set; } = new();
+    /// <summary>Sustainable mode: one per search (query and repetition).</summary>
+    public List<SustainableThroughputResult> Searches { get; set; } = new();
     public List<FigureSummary> Summaries { get; set; } = new();
 
-    /// <summary>Keys of cells that were measured to the end (Status Completed); -Resume skips them.</summary>
-    public HashSet<string> CompletedKeys() => Results.Where(r => r.Status == "Completed").Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+    /// <summary>Keys of fixed-rate cells that were measured to the end (Status Completed); -Resume skips them.</summary>
+    public HashSet<string> CompletedKeys() => Results.Where(r => r.Status == "Completed" && r.Step == 0).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>Writes benchmark_results_YYYYMMDD_HHMMSS.txt (the seed's layout) and the .json beside it; reads the json for -Resume.</summary>
@@ -75,11 +82,20 @@ public static class ResultsFiles
 
     public static string BaseName(DateTimeOffset at) => "benchmark_results_" + at.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
 
-    /// <summary>Summaries (mean, 95 % CI) of the main figures per query over completed, valid repetitions.</summary>
-    public static List<FigureSummary> Summarize(IEnumerable<BenchmarkResult> results)
+    /// <summary>
+    /// Summaries (mean, 95 % CI) per query: the main figures over completed, valid fixed-rate repetitions, and the
+    /// sustainable rate over completed searches that found one.
+    /// </summary>
+    public static List<FigureSummary> Summarize(IEnumerable<BenchmarkResult> results, IEnumerable<SustainableThroughputResult>? searches = null)
     {
         var list = new List<FigureSummary>();
-        foreach (var g in results.Where(r => r.Status == "Completed" && r.Valid).GroupBy(r => r.Query, StringComparer.OrdinalIgnoreCase))
+        foreach (var g in (searches ?? Array.Empty<SustainableThroughputResult>()).Where(x => x.Status == "Completed" && double.IsFinite(x.SustainableRate))
+                     .GroupBy(x => x.Query, StringComparer.OrdinalIgnoreCase))
+        {
+            var s = Statistics.Summarize(g.Select(x => x.SustainableRate));
+            list.Add(new FigureSummary { Query = g.Key, Figure = "SustainableRate", Count = s.Count, Mean = s.Mean, StdDev = s.StdDev, CiLow = s.CiLow, CiHigh = s.CiHigh });
+        }
+        foreach (var g in results.Where(r => r.Status == "Completed" && r.Valid && r.Step == 0).GroupBy(r => r.Query, StringComparer.OrdinalIgnoreCase))
         {
             void Add(string figure, Func<BenchmarkResult, double> f)
             {
@@ -99,7 +115,7 @@ public static class ResultsFiles
     public static (string Text, string Json) Write(string directory, string baseName, BenchmarkRunDocument doc)
     {
         Directory.CreateDirectory(directory);
-        doc.Summaries = Summarize(doc.Results);
+        doc.Summaries = Summarize(doc.Results, doc.Searches);
         var txt = Path.Combine(directory, baseName + ".txt");
         var json = Path.Combine(directory, baseName + ".json");
         WriteAtomic(json, JsonSerializer.Serialize(doc, Json));
@@ -158,7 +174,12 @@ public static class ResultsFiles
         sb.Append(nl).Append(Rule).Append(nl).Append("Query Results").Append(nl).Append(Rule).Append(nl).Append(nl);
         sb.Append(Row("Query", "Input Rate", "Output Throughput", "Core×Time", coreWidth: 14)).Append(nl);
         sb.Append(Row(new string('-', 10), new string('-', 20), new string('-', 20), new string('-', 15))).Append(nl);
-        foreach (var g in doc.Results.Where(r => r.Status == "Completed").GroupBy(r => r.Query, StringComparer.OrdinalIgnoreCase))
+        // Fixed mode: mean over completed repetitions. Sustainable mode: the figures at each search's sustainable step.
+        var tableRows = doc.Mode == "Sustainable"
+            ? doc.Searches.Where(x => x.Status == "Completed" && double.IsFinite(x.SustainableRate))
+                .Select(x => new BenchmarkResult { Query = x.Query, InputRate = x.InputRate, OutputRate = x.OutputRate, CpuCoreSeconds = x.CpuCoreSeconds })
+            : doc.Results.Where(r => r.Status == "Completed" && r.Step == 0);
+        foreach (var g in tableRows.GroupBy(r => r.Query, StringComparer.OrdinalIgnoreCase))
         {
             var inRate = Statistics.Summarize(g.Select(r => r.InputRate)).Mean;
             var outRate = Statistics.Summarize(g.Select(r => r.OutputRate)).Mean;
@@ -167,17 +188,27 @@ public static class ResultsFiles
         }
         sb.Append(nl);
 
-        sb.Append(Rule).Append(nl).Append("Repetitions").Append(nl).Append(Rule).Append(nl).Append(nl);
-        sb.Append("Query      Rep Status    Valid Input/s      Output/s     p50 ms    p99 ms    p99.9 ms  max ms    Core-s     Reason").Append(nl);
+        if (doc.Mode == "Sustainable")
+        {
+            sb.Append(Rule).Append(nl).Append("Sustainable throughput (highest valid step rate per search)").Append(nl).Append(Rule).Append(nl).Append(nl);
+            sb.Append("Query      Rep Status    Sustainable/s  Failing/s      Limited by   Steps Reason").Append(nl);
+            foreach (var x in doc.Searches)
+                sb.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"{x.Query,-10} {x.Repetition,3} {x.Status,-9} {N2(x.SustainableRate),-14} {N2(x.FailingRate),-14} {x.LimitedBy,-12} {x.Steps,5} {x.Reason}").TrimEnd()).Append(nl);
+            sb.Append(nl);
+        }
+
+        sb.Append(Rule).Append(nl).Append(doc.Mode == "Sustainable" ? "Steps" : "Repetitions").Append(nl).Append(Rule).Append(nl).Append(nl);
+        sb.Append("Query      Rep Step Target/s     Status    Valid Input/s      Output/s     p50 ms    p99 ms    p99.9 ms  max ms    Core-s     Clock    Reason").Append(nl);
         foreach (var r in doc.Results)
             sb.Append(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Query,-10} {r.Repetition,3} {r.Status,-9} {(r.Valid ? "yes" : "no"),-5} {N2(r.InputRate),-12} {N2(r.OutputRate),-12} {N2(r.LatencyP50Ms),-9} {N2(r.LatencyP99Ms),-9} {N2(r.LatencyP999Ms),-9} {N2(r.LatencyMaxMs),-9} {N2(r.CpuCoreSeconds),-10} {r.InvalidReason}").TrimEnd()).Append(nl);
+                $"{r.Query,-10} {r.Repetition,3} {r.Step,4} {N2(r.TargetRate),-12} {r.Status,-9} {(r.Valid ? "yes" : "no"),-5} {N2(r.InputRate),-12} {N2(r.OutputRate),-12} {N2(r.LatencyP50Ms),-9} {N2(r.LatencyP99Ms),-9} {N2(r.LatencyP999Ms),-9} {N2(r.LatencyMaxMs),-9} {N2(r.CpuCoreSeconds),-10} {(r.LatencyClock.StartsWith("producer", StringComparison.Ordinal) ? "producer" : r.LatencyClock),-8} {r.InvalidReason}").TrimEnd()).Append(nl);
         sb.Append(nl);
 
-        var summaries = doc.Summaries.Count > 0 ? doc.Summaries : Summarize(doc.Results);
+        var summaries = doc.Summaries.Count > 0 ? doc.Summaries : Summarize(doc.Results, doc.Searches);
         if (summaries.Count > 0)
         {
-            sb.Append(Rule).Append(nl).Append("Summary (valid repetitions, mean and 95% CI, Student t)").Append(nl).Append(Rule).Append(nl).Append(nl);
+            sb.Append(Rule).Append(nl).Append("Summary (valid repetitions or completed searches, mean and 95% CI, Student t)").Append(nl).Append(Rule).Append(nl).Append(nl);
             foreach (var s in summaries)
                 sb.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{s.Query,-10} {s.Figure,-15} n={s.Count,-3} mean={N2(s.Mean),-12} ci95=[{N2(s.CiLow)}, {N2(s.CiHigh)}]")).Append(nl);

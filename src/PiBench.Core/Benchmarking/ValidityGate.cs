@@ -21,6 +21,11 @@ public sealed class ValidityInput
     public double OffsetInputRate { get; init; } = double.NaN;
     /// <summary>Share of expected metric samples that are missing (0..1).</summary>
     public double MissingSampleFraction { get; init; }
+    /// <summary>
+    /// Events the generator had sent when it had run out of input (TotalEvents) before the window closed; -1 when it
+    /// was still producing. Input that stops inside the window makes rates and lag meaningless.
+    /// </summary>
+    public long InputEndedAfterEvents { get; init; } = -1;
 }
 
 /// <summary>Thresholds of the gate (methodology §3.2, §3.3, §3.7).</summary>
@@ -75,6 +80,8 @@ public static class ValidityGate
                 && slope * span > t.MinLagGrowthSecondsOfLoad * input.TargetRate)
                 reasons.Add($"consumer lag unbounded (+{slope:0.#} events/s, limit {t.MaxLagSlopeFractionOfLoad * input.TargetRate:0.#})");
         }
+        if (input.InputEndedAfterEvents >= 0)
+            reasons.Add($"input ended inside the window after {input.InputEndedAfterEvents} events (raise TotalEvents to cover warm-up and measurement)");
         if (input.MissingSampleFraction > t.MaxMissingSampleFraction)
             reasons.Add($"{input.MissingSampleFraction:P0} of metric samples missing");
         return (reasons.Count == 0, string.Join("; ", reasons));

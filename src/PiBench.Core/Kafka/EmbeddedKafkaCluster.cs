@@ -139,6 +139,16 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _requestedConfigs = new(StringComparer.Ordinal);
+
+    /// <summary>Keeps the topic settings a CreateTopics request asked for (the mock cannot apply them).</summary>
+    internal void RecordRequestedConfigs(string topic, IReadOnlyDictionary<string, string>? configs) =>
+        _requestedConfigs[topic] = configs is null ? new Dictionary<string, string>() : new Dictionary<string, string>(configs, StringComparer.Ordinal);
+
+    /// <summary>Topic settings asked for when the topic was (last) created through a topic admin, kept after a delete (empty when none).</summary>
+    public IReadOnlyDictionary<string, string> RequestedConfigs(string topic) =>
+        _requestedConfigs.TryGetValue(topic, out var c) ? c : new Dictionary<string, string>();
+
     /// <summary>Deletes a topic on the mock (native call); false when it did not exist.</summary>
     public bool DeleteTopic(string topic)
     {

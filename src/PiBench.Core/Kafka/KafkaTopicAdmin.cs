@@ -18,7 +18,12 @@ public interface IKafkaTopicAdmin : IDisposable
     bool IsEmbedded { get; }
     /// <summary>The topic, or null when it does not exist.</summary>
     Task<KafkaTopicDescription?> DescribeTopicAsync(string topic, CancellationToken cancellationToken);
-    Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates a topic. <paramref name="configs"/> are topic-level settings sent with the CreateTopics request (for
+    /// example <see cref="KafkaTopicAdmin.LogAppendTime"/>); null = the broker's defaults.
+    /// </summary>
+    Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? configs = null);
     Task DeleteTopicAsync(string topic, CancellationToken cancellationToken);
 }
 
@@ -35,10 +40,30 @@ public sealed class NexmarkTopic
     public string Action { get; init; } = "";
     public string BootstrapServers { get; init; } = "";
     public bool Embedded { get; init; }
+    /// <summary>
+    /// message.timestamp.type asked for when the topic was created or recreated (LogAppendTime or CreateTime); "" when
+    /// an existing topic was kept as it was. The embedded mock cluster records but cannot apply it (CreateTime).
+    /// </summary>
+    public string TimestampType { get; init; } = "";
 }
 
 public static class KafkaTopicAdmin
 {
+    /// <summary>
+    /// Topic settings that make the broker stamp every record with its own append time
+    /// (<c>message.timestamp.type=LogAppendTime</c>): latency measured against these stamps is on the broker's clock
+    /// (Pi1), not on the clock of whichever node produced the record.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> LogAppendTime { get; } =
+        new Dictionary<string, string>(StringComparer.Ordinal) { ["message.timestamp.type"] = "LogAppendTime" };
+
+    /// <summary>The CreateTopics request entry for a topic (what <see cref="AdminClientTopicAdmin"/> sends).</summary>
+    public static TopicSpecification Specification(string topic, int partitions, int replicationFactor, IReadOnlyDictionary<string, string>? configs) => new()
+    {
+        Name = topic, NumPartitions = partitions, ReplicationFactor = (short)replicationFactor,
+        Configs = configs is null ? null : new Dictionary<string, string>(configs, StringComparer.Ordinal),
+    };
+
     /// <summary>The embedded cluster's native admin when the bootstrap list is one of ours, else the Kafka admin API.</summary>
     public static IKafkaTopicAdmin Open(string bootstrapServers, TimeSpan? requestTimeout = null)
     {
@@ -70,7 +95,7 @@ public static class KafkaTopicAdmin
 
     /// <summary>Creates, keeps or recreates the topic as planned and waits until metadata shows it.</summary>
     public static async Task<NexmarkTopic> ApplyAsync(IKafkaTopicAdmin admin, string topic, int partitions, int replicationFactor,
-        KafkaTopicAction action, CancellationToken cancellationToken)
+        KafkaTopicAction action, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null)
     {
         KafkaTopicDescription? now = null;
         switch (action)
@@ -88,7 +113,7 @@ public static class KafkaTopicAdmin
                 {
                     try
                     {
-                        await admin.CreateTopicAsync(topic, partitions, replicationFactor, cancellationToken).ConfigureAwait(false);
+                        await admin.CreateTopicAsync(topic, partitions, replicationFactor, cancellationToken, configs).ConfigureAwait(false);
                         break;
                     }
                     catch (PiBenchException ex) when (ex.ErrorId == "KafkaTopicExists" && action == KafkaTopicAction.Recreate && DateTime.UtcNow < deadline)
@@ -107,6 +132,7 @@ public static class KafkaTopicAdmin
             Action = action switch { KafkaTopicAction.Create => "Created", KafkaTopicAction.Keep => "Exists", _ => "Recreated" },
             BootstrapServers = admin.BootstrapServers,
             Embedded = admin.IsEmbedded,
+            TimestampType = action == KafkaTopicAction.Keep ? "" : configs is not null && configs.TryGetValue("message.timestamp.type", out var t) ? t : "CreateTime",
         };
     }
 
@@ -193,11 +219,12 @@ public sealed class AdminClientTopicAdmin : IKafkaTopicAdmin
     public Task<KafkaTopicDescription?> DescribeTopicAsync(string topic, CancellationToken cancellationToken) =>
         KafkaTopicAdmin.DescribeWithAsync(_client, topic, _timeout).WaitAsync(cancellationToken);
 
-    public async Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken)
+    public async Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? configs = null)
     {
         try
         {
-            await _client.CreateTopicsAsync(new[] { new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = (short)replicationFactor } },
+            await _client.CreateTopicsAsync(new[] { KafkaTopicAdmin.Specification(topic, partitions, replicationFactor, configs) },
                 new CreateTopicsOptions { RequestTimeout = _timeout, OperationTimeout = _timeout }).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (CreateTopicsException ex)
@@ -206,7 +233,7 @@ public sealed class AdminClientTopicAdmin : IKafkaTopicAdmin
             if (r?.Error.Code == ErrorCode.TopicAlreadyExists)
                 throw new PiBenchException("KafkaTopicExists", PiBenchErrorCategory.ResourceExists, $"Topic '{topic}' already exists.", topic, null, ex);
             throw new PiBenchException("KafkaTopicCreateFailed", PiBenchErrorCategory.InvalidOperation,
-                $"Creating topic '{topic}' ({partitions} partitions, replication {replicationFactor}) failed: {r?.Error.Reason ?? ex.Message}.",
+                $"Creating topic '{topic}' ({partitions} partitions, replication {replicationFactor}{ConfigText(configs)}) failed: {r?.Error.Reason ?? ex.Message}.",
                 topic, "Check the replication factor against the number of brokers and the broker's topic settings.", ex);
         }
         catch (KafkaException ex)
@@ -237,10 +264,17 @@ public sealed class AdminClientTopicAdmin : IKafkaTopicAdmin
         }
     }
 
+    private static string ConfigText(IReadOnlyDictionary<string, string>? configs) =>
+        configs is null || configs.Count == 0 ? "" : ", " + string.Join(", ", configs.Select(kv => $"{kv.Key}={kv.Value}"));
+
     public void Dispose() => _client.Dispose();
 }
 
-/// <summary>The embedded mock cluster: native create/delete, DescribeTopics through the owner client.</summary>
+/// <summary>
+/// The embedded mock cluster: native create/delete, DescribeTopics through the owner client. The mock has no topic
+/// configuration: requested settings are kept in <see cref="RequestedConfigs"/> (so tests can check what a real broker
+/// would have been asked) but not applied — its records keep CreateTime stamps.
+/// </summary>
 public sealed class EmbeddedTopicAdmin : IKafkaTopicAdmin
 {
     private readonly EmbeddedKafkaCluster _cluster;
@@ -258,11 +292,16 @@ public sealed class EmbeddedTopicAdmin : IKafkaTopicAdmin
     public Task<KafkaTopicDescription?> DescribeTopicAsync(string topic, CancellationToken cancellationToken) =>
         KafkaTopicAdmin.DescribeWithAsync(_owner, topic, TimeSpan.FromSeconds(5)).WaitAsync(cancellationToken);
 
-    public Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken)
+    public Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? configs = null)
     {
         _cluster.CreateTopic(topic, partitions, replicationFactor);
+        _cluster.RecordRequestedConfigs(topic, configs);
         return Task.CompletedTask;
     }
+
+    /// <summary>Settings asked for at creation, per topic (empty when none were asked for).</summary>
+    public IReadOnlyDictionary<string, string> RequestedConfigs(string topic) => _cluster.RequestedConfigs(topic);
 
     public Task DeleteTopicAsync(string topic, CancellationToken cancellationToken)
     {

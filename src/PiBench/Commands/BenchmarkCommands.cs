@@ -14,9 +14,13 @@ namespace PiBench.Commands;
 /// steady, at the latest after -WarmupSeconds; -FixedWarmup always waits the full warm-up), measure -MeasureSeconds,
 /// stop the query and the generator, and write a BenchmarkResult to the pipeline at once.</para>
 /// <para>Input rate = events the engine's consumer group committed over the window (Kafka offsets, timed on both
-/// ends), cross-checked with the engine's own source rate; output rate = growth of the result topic. Latency = the
-/// broker timestamp of each result minus the event time (or window end) it carries, in an HdrHistogram (interval log
-/// written beside the results). CPU, memory, network, temperature and throttling come from every topology node over one
+/// ends), cross-checked with the engine's own source rate (RateCheck). Engines commit offsets only when they
+/// checkpoint, so over a window W with checkpoint interval C the input rate is uncertain by up to about C/W: measure at
+/// least ten checkpoint intervals. Output rate = growth of the result topic. Latency = the broker's log-append time of
+/// each result minus the event time (or window end) it carries: both topics are created with
+/// message.timestamp.type=LogAppendTime and each event's time is its intended send time on this host (Pi1, beside the
+/// broker), so both ends are read off one clock and generator delays count (LatencyClock says which clock was used).
+/// Recorded in an HdrHistogram (interval log written beside the results). CPU, memory, network, temperature and throttling come from every topology node over one
 /// SSH channel each (Get-ClusterMetric), integrated over exactly the window. A run is Valid only if the generator
 /// stayed on schedule, no node throttled, the job neither restarted nor failed and the consumer lag stayed bounded;
 /// otherwise Valid is $false with the reason. Invalid runs are kept.</para>
@@ -24,12 +28,21 @@ namespace PiBench.Commands;
 /// intervals) and a .json with every figure and its provenance are rewritten atomically after each query. -Resume
 /// finishes an interrupted run from its .json without repeating completed cells. Ctrl+C stops the running query and
 /// the generator, keeps what was measured and marks the rest NotRun. -WhatIf prints the plan.</para>
+/// <para>-Mode Sustainable searches, per query and repetition, the highest input rate whose measurement is valid:
+/// isolated steps (fresh topics, fresh job) starting at -EventsPerSecond, multiplied by -StepFactor while they pass (up
+/// to -MaxEventsPerSecond), then bisecting between the highest passing and the lowest failing rate until they are within
+/// -Resolution. A step passes when it is Valid (lag bounded, no restart, no throttling, generator on schedule), its
+/// input rate reached -MinInputFraction of the target and, with -LatencySloMs, its p99 latency is within the objective. A step where the generator itself fell behind ends the
+/// search (LimitedBy Generator: the engine's limit lies above what this host can drive). Each step's generator sends
+/// rate x (warm-up + measurement + 30 s) events (-TotalEvents does not apply). The pipeline gets one
+/// SustainableThroughputResult per search; every step is in the results files.</para>
 /// </remarks>
 /// <example><code>Invoke-Benchmark -System Flink | Export-Csv results.csv</code><para>The default campaign from the topology file, as a CSV table.</para></example>
 /// <example><code>Invoke-Benchmark -System Arroyo -Query q1,q5 -EventsPerSecond 20000 -Repetitions 5 -WhatIf</code><para>Shows the ten cells that would run.</para></example>
 /// <example><code>Invoke-Benchmark -System Arroyo -Resume ./benchmark_results_20261130_220000.json</code><para>Finishes an interrupted run.</para></example>
+/// <example><code>Invoke-Benchmark -System Flink -Mode Sustainable -Query q1,q5 -EventsPerSecond 20000 -MaxEventsPerSecond 320000 -Repetitions 3 -LatencySloMs 1000</code><para>Finds each query's highest sustainable input rate three times (mean and 95 % CI in the results files), counting a p99 above one second as a failure.</para></example>
 [Cmdlet(VerbsLifecycle.Invoke, "Benchmark", SupportsShouldProcess = true)]
-[OutputType(typeof(BenchmarkResult))]
+[OutputType(typeof(BenchmarkResult), typeof(SustainableThroughputResult))]
 public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
 {
     /// <summary>The engine: Arroyo or Flink.</summary>
@@ -116,6 +129,49 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [Parameter]
     public string? Resume { get; set; }
 
+    /// <summary>Keep each cell's input and result topics (pibench-&lt;query&gt;-r&lt;n&gt;-...-in/-out) instead of deleting them once the cell is measured.</summary>
+    [Parameter]
+    public SwitchParameter KeepTopics { get; set; }
+
+    /// <summary>Fixed: every cell at -EventsPerSecond (default). Sustainable: search each query's highest valid input rate.</summary>
+    [Parameter]
+    [ValidateSet("Fixed", "Sustainable")]
+    public string Mode { get; set; } = "Fixed";
+
+    /// <summary>Sustainable mode: the highest rate tried, events per second (default 16 x -EventsPerSecond).</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000_000)]
+    public double MaxEventsPerSecond { get; set; }
+
+    /// <summary>Sustainable mode: factor between steps while they pass (default 2).</summary>
+    [Parameter]
+    [ValidateRange(1.01, 100)]
+    public double StepFactor { get; set; } = 2;
+
+    /// <summary>Sustainable mode: stop bisecting when the failing and passing rates are within this fraction (default 0.05 = 5 %).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 0.9)]
+    public double Resolution { get; set; } = 0.05;
+
+    /// <summary>Sustainable mode: most steps per search (default 12).</summary>
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int MaxSteps { get; set; } = 12;
+
+    /// <summary>
+    /// Sustainable mode: a step whose input rate is below this fraction of its target fails (default 0.9; 0 = off). The
+    /// input rate comes from committed offsets, which move at checkpoints: keep -MeasureSeconds at least ten checkpoint
+    /// intervals or lower this.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double MinInputFraction { get; set; } = 0.9;
+
+    /// <summary>Sustainable mode: a step whose p99 latency exceeds this many milliseconds fails (default: no latency objective).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86_400_000)]
+    public double LatencySloMs { get; set; } = double.NaN;
+
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         var system = Enum.Parse<StreamSystem>(System, ignoreCase: true);
@@ -134,12 +190,13 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             FlinkRestPort = topology?.Flink.RestPort ?? 8081, FlinkGatewayPort = topology?.Flink.SqlGatewayPort ?? 8083,
         };
         var workers = topology?.WorkerCount is > 0 ? topology.WorkerCount : 1;
+        var rate = EventsPerSecond > 0 ? EventsPerSecond : bench.EventsPerSecond;
         var plan = new BenchmarkPlan
         {
             Engine = engine,
             Queries = Query is { Length: > 0 } ? Query.SelectMany(q => q.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : bench.Queries,
             Repetitions = Repetitions > 0 ? Repetitions : bench.Repetitions,
-            EventsPerSecond = EventsPerSecond > 0 ? EventsPerSecond : bench.EventsPerSecond,
+            EventsPerSecond = rate,
             TotalEvents = TotalEvents > 0 ? TotalEvents : bench.TotalEvents,
             Parallelism = Parallelism > 0 ? Parallelism : topology?.Parallelism ?? workers,
             Partitions = Partitions > 0 ? Partitions : topology?.Partitions ?? workers,
@@ -154,7 +211,15 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             TopologyName = topology?.Name ?? "",
             TopologyPath = topology?.Path ?? "",
             EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",
+            Mode = Mode,
+            KeepTopics = KeepTopics,
+            Search = new SustainableSearchOptions
+            {
+                StartRate = rate, MaxRate = MaxEventsPerSecond > 0 ? MaxEventsPerSecond : rate * 16,
+                StepFactor = StepFactor, Resolution = Resolution, MaxSteps = MaxSteps, LatencySloMs = LatencySloMs, MinInputFraction = MinInputFraction,
+            },
         };
+        if (plan.Sustainable) plan.Search.Validate(); // e.g. -MaxEventsPerSecond below the start rate: fails before anything runs
         foreach (var q in plan.Queries) // unknown or unsupported queries fail before anything runs
             if (NexmarkQueryCatalog.Default.Get(q, system) is { Supported: false } unsupported)
                 ThrowTerminatingError(NexmarkQueryCatalog.Unsupported(unsupported));
@@ -163,7 +228,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
         if (!ShouldProcess(target, "Run the benchmark:\n  " + string.Join("\n  ", plan.Describe()))) return;
 
         var runner = new BenchmarkRunner(plan, Progress, Log);
-        await runner.RunAsync(r => Post(() => WriteObject(r)), cancellationToken);
+        await runner.RunAsync(r => Post(() => WriteObject(r)), cancellationToken, s => Post(() => WriteObject(s)));
         WriteVerbose($"Results: {runner.TextPath} and {runner.JsonPath}");
     }
 }

@@ -46,6 +46,15 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
     [ValidateRange(1, 32)]
     public int? ReplicationFactor { get; set; }
 
+    /// <summary>
+    /// Whose clock stamps the records of a new topic (message.timestamp.type). Default LogAppendTime: the broker stamps
+    /// each record when it appends it, so latencies measured against these stamps use the broker's clock (Pi1) only.
+    /// CreateTime keeps the producer's stamp. Applies when the topic is created or recreated; an existing topic is kept as it is.
+    /// </summary>
+    [Parameter]
+    [ValidateSet("LogAppendTime", "CreateTime")]
+    public string TimestampType { get; set; } = "LogAppendTime";
+
     /// <summary>Recreate a topic whose partition count differs (asks first; its messages are lost).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -64,7 +73,7 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
         var plan = KafkaTopicAdmin.Plan(existing, topic, partitions, Force);
         switch (plan)
         {
-            case KafkaTopicAction.Create when !ShouldProcess($"{topic} on {bootstrap}", $"Create topic with {partitions} partitions, replication {replication}"):
+            case KafkaTopicAction.Create when !ShouldProcess($"{topic} on {bootstrap}", $"Create topic with {partitions} partitions, replication {replication}, message.timestamp.type={TimestampType}"):
                 return;
             case KafkaTopicAction.Recreate:
                 if (!ShouldProcess($"{topic} on {bootstrap}", $"Delete topic ({existing!.Partitions} partitions, all messages) and recreate it with {partitions} partitions"))
@@ -74,7 +83,8 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
                     return;
                 break;
         }
-        WriteObject(await KafkaTopicAdmin.ApplyAsync(admin, topic, partitions, replication, plan, cancellationToken));
+        var configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["message.timestamp.type"] = TimestampType };
+        WriteObject(await KafkaTopicAdmin.ApplyAsync(admin, topic, partitions, replication, plan, cancellationToken, configs));
     }
 }
 

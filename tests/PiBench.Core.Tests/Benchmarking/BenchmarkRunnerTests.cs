@@ -86,4 +86,64 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public async Task SustainableMode_FindsTheCapacityOfAnEngine_OnBrokerStampedTopics_ThatAreDeletedAfterEachStep()
+    {
+        // The stand-in takes at most 250 events/s. Steps: 200 (pass), 400 (fail: the backlog grows by 150 events/s),
+        // then 300: within a 4 s window its backlog grows by less than one second of load, too little for the gate, but
+        // its input rate (~250/s) is below 90 % of the target, so it fails too and the search ends at the 40 % resolution.
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-sust-{Guid.NewGuid():N}");
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var standIn = new ConsumingEngineStandIn(cluster.BootstrapServers) { AddedDelayMs = 20, MaxEventsPerSecond = 250 };
+        try
+        {
+            var plan = Plan(standIn, cluster.BootstrapServers, dir, 1);
+            var runner = new BenchmarkRunner(new BenchmarkPlan
+            {
+                Engine = plan.Engine, Queries = plan.Queries, Repetitions = 1, EventsPerSecond = 200, Parallelism = 2, Partitions = 2,
+                WarmupSeconds = 1, MeasureSeconds = 4, FixedWarmup = true, Seed = 7, BootstrapServers = cluster.BootstrapServers, OutputDirectory = dir,
+                Mode = "Sustainable", Search = new SustainableSearchOptions { StartRate = 200, MaxRate = 1600, Resolution = 0.4, MaxSteps = 4 },
+            });
+            var fixedResults = new List<BenchmarkResult>();
+            var searches = new List<SustainableThroughputResult>();
+            await runner.RunAsync(fixedResults.Add, CancellationToken.None, searches.Add);
+            Assert.Empty(fixedResults); // the pipeline gets searches, not steps
+            var s = Assert.Single(searches);
+            var doc = ResultsFiles.Read(runner.JsonPath);
+            foreach (var step in doc.Results)
+                output.WriteLine($"step {step.Step} at {step.TargetRate}/s: in {step.InputRate}/s valid {step.Valid} {step.InvalidReason} clock {step.LatencyClock}");
+            output.WriteLine($"{s.StepRates} -> {s.SustainableRate} ({s.LimitedBy})");
+            Assert.Equal("Completed", s.Status);
+            Assert.Equal("Engine", s.LimitedBy);
+            Assert.StartsWith("200:pass 400:fail", s.StepRates);
+            Assert.Equal(200, s.SustainableRate);
+            Assert.Equal(300, s.FailingRate);
+            Assert.InRange(s.InputRate, 180, 220);
+            Assert.Contains("is below 90 % of the target 300 events/s", s.Reason);
+            Assert.Contains("consumer lag unbounded", doc.Results[1].InvalidReason);
+
+            Assert.Equal("Sustainable", doc.Mode);
+            Assert.Equal(s.Steps, doc.Results.Count);
+            Assert.Equal(Enumerable.Range(1, s.Steps), doc.Results.Select(r => r.Step));
+            Assert.Contains(doc.Summaries, f => f.Figure == "SustainableRate" && f.Query == "q0");
+            var text = File.ReadAllText(runner.TextPath);
+            Assert.Contains("Sustainable throughput", text);
+            Assert.Equal(s.Steps, Directory.GetFiles(dir, "*_s*.hlog").Length);
+
+            // Every step had its own topics, requested on the broker's clock, and dropped once measured.
+            var topics = standIn.Engine.Pipelines.SelectMany(p => System.Text.RegularExpressions.Regex.Matches(p.Query, @"topic'?\s*=\s*'([^']+)'")
+                .Select(m => m.Groups[1].Value)).Distinct().ToList();
+            Assert.Equal(2 * s.Steps, topics.Count);
+            using var admin = KafkaTopicAdmin.Open(cluster.BootstrapServers);
+            foreach (var t in topics)
+            {
+                Assert.Equal("LogAppendTime", cluster.RequestedConfigs(t)["message.timestamp.type"]);
+                Assert.Null(await admin.DescribeTopicAsync(t, CancellationToken.None));
+            }
+            // The mock keeps CreateTime stamps, and the results say so.
+            Assert.All(doc.Results, r => Assert.StartsWith("producer (CreateTime; the embedded mock", r.LatencyClock));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }

@@ -29,6 +29,8 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
 
     public ArroyoStandIn Engine { get; } = new();
     public int AddedDelayMs { get; set; }
+    /// <summary>Capacity of a pipeline, input events per second (0 = as fast as it can): beyond it the input lag grows.</summary>
+    public double MaxEventsPerSecond { get; set; }
     public long ResultsWritten => Interlocked.Read(ref _written);
     private long _written;
 
@@ -84,12 +86,21 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
         // Assign instead of subscribe: no group join delay (the group still holds the committed offsets PiBench reads).
         // The benchmark creates input topics with one partition per subtask, so parallelism = partitions here.
         consumer.Assign(Enumerable.Range(0, partitions).Select(i => new TopicPartitionOffset(input, i, Offset.Beginning)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long processed = 0;
         while (!stop.IsCancellationRequested)
         {
+            if (MaxEventsPerSecond > 0)
+            {
+                // Pace to the capacity: event n is not taken before n / capacity seconds.
+                var due = TimeSpan.FromSeconds(processed / MaxEventsPerSecond) - clock.Elapsed;
+                if (due > TimeSpan.Zero && stop.WaitHandle.WaitOne(due)) break;
+            }
             ConsumeResult<Ignore, byte[]>? r;
             try { r = consumer.Consume(TimeSpan.FromMilliseconds(50)); }
             catch (ConsumeException) { continue; }
             if (r?.Message?.Value is null) continue;
+            processed++;
             using var doc = JsonDocument.Parse(r.Message.Value);
             if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object) continue;
             var dateTime = bid.GetProperty("dateTime").GetString()!;

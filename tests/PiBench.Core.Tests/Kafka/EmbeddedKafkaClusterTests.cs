@@ -72,4 +72,24 @@ public sealed class EmbeddedKafkaClusterTests
         Assert.Equal(("Recreated", 4), (re.Action, re.Partitions));
         Assert.Equal(4, (await admin.DescribeTopicAsync("nexmark", ct))!.Partitions);
     }
+
+    [Fact]
+    public async Task TopicSettings_GoOnTheCreateTopicsRequest_AndTheMockRecordsThem()
+    {
+        // What AdminClientTopicAdmin sends to a real broker.
+        var spec = KafkaTopicAdmin.Specification("in", 9, 1, KafkaTopicAdmin.LogAppendTime);
+        Assert.Equal(("in", 9, (short)1), (spec.Name, spec.NumPartitions, spec.ReplicationFactor));
+        Assert.Equal("LogAppendTime", spec.Configs["message.timestamp.type"]);
+        Assert.Null(KafkaTopicAdmin.Specification("plain", 1, 1, null).Configs);
+
+        // The mock cannot apply topic settings; it keeps what was asked for.
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var admin = KafkaTopicAdmin.Open(cluster.BootstrapServers);
+        await admin.CreateTopicAsync("in", 2, 1, CancellationToken.None, KafkaTopicAdmin.LogAppendTime);
+        await admin.CreateTopicAsync("plain", 2, 1, CancellationToken.None);
+        Assert.Equal("LogAppendTime", cluster.RequestedConfigs("in")["message.timestamp.type"]);
+        Assert.Empty(cluster.RequestedConfigs("plain"));
+        var t = await KafkaTopicAdmin.ApplyAsync(admin, "third", 1, 1, KafkaTopicAction.Create, CancellationToken.None, KafkaTopicAdmin.LogAppendTime);
+        Assert.Equal("LogAppendTime", t.TimestampType);
+    }
 }

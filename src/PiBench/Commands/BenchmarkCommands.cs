@@ -12,7 +12,8 @@ namespace PiBench.Commands;
 /// <para>For each query and repetition: fresh input and result topics (one partition per worker), submit the query,
 /// wait until it runs, start the Nexmark generator, warm up (the window opens once the consumed-events series is
 /// steady, at the latest after -WarmupSeconds; -FixedWarmup always waits the full warm-up), measure -MeasureSeconds,
-/// stop the query and the generator, and write a BenchmarkResult to the pipeline at once.</para>
+/// stop the query and the generator, and write a BenchmarkResult to the pipeline at once. The cell's topics are then
+/// deleted (-KeepTopics keeps them).</para>
 /// <para>Input rate = events the engine's consumer group committed over the window (Kafka offsets, timed on both
 /// ends), cross-checked with the engine's own source rate (RateCheck). Engines commit offsets only when they
 /// checkpoint, so over a window W with checkpoint interval C the input rate is uncertain by up to about C/W: measure at

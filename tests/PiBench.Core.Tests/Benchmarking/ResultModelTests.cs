@@ -106,6 +106,8 @@ public sealed class ValidityGateTests
         Assert.StartsWith("ok: ", ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 9990, OffsetInputRate = 10_000 }));
         Assert.Equal("n/a", ValidityGate.RateCheck(new ValidityInput()));
         Assert.Contains("metric samples missing", ValidityGate.Evaluate(new ValidityInput { MissingSampleFraction = 0.5 }).Reason);
+        Assert.Contains("input ended inside the window after 5000 events", ValidityGate.Evaluate(new ValidityInput { InputEndedAfterEvents = 5000 }).Reason);
+        Assert.True(ValidityGate.Evaluate(new ValidityInput { InputEndedAfterEvents = -1 }).Valid);
         var two = ValidityGate.Evaluate(new ValidityInput { JobRestarts = 1, ThrottledNodes = new[] { "pi2" } });
         Assert.Equal(2, two.Reason.Split("; ").Length);
     }
@@ -261,6 +263,70 @@ public sealed class ResultsFilesTests
             Assert.Equal(2150.2, q1.Mean, 6);
             Assert.True(q1.CiLow < q1.Mean && q1.Mean < q1.CiHigh);
             Assert.Contains("ci95=[", File.ReadAllText(txt));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    private static BenchmarkRunDocument SustainableDoc()
+    {
+        var doc = Doc();
+        doc.Mode = "Sustainable";
+        doc.Results = new()
+        {
+            Step(R("q1", 1, 10_000), 1, 10_000), Step(R("q1", 1, 15_000, valid: false), 2, 20_000),   // q1: a completed search
+            Step(R("q5", 1, 10_000), 1, 10_000), Step(R("q5", 1, 0, valid: false, status: "Stopped"), 2, 20_000), // q5: Ctrl+C in step 2
+        };
+        doc.Searches = new()
+        {
+            new SustainableThroughputResult { System = "Arroyo", Query = "q1", Repetition = 1, SustainableRate = 10_000, FailingRate = 20_000, LimitedBy = "Engine", Steps = 2, Status = "Completed" },
+            new SustainableThroughputResult { System = "Arroyo", Query = "q5", Repetition = 1, SustainableRate = 10_000, Steps = 2, Status = "Stopped" },
+        };
+        return doc;
+
+        static BenchmarkResult Step(BenchmarkResult r, int step, double target) { r.Step = step; r.TargetRate = target; return r; }
+    }
+
+    [Fact]
+    public void Sustainable_TextShowsTheSearches_AndTheSummaryHasTheRate()
+    {
+        var doc = SustainableDoc();
+        var text = ResultsFiles.FormatText(doc);
+        Assert.Contains("Sustainable throughput (highest valid step rate per search)", text);
+        Assert.Contains("q1           1 Completed 10000.00       20000.00       Engine           2", text);
+        Assert.Contains("Steps", text);
+        var sum = ResultsFiles.Summarize(doc.Results, doc.Searches);
+        Assert.Equal(10_000, sum.Single(f => f.Figure == "SustainableRate").Mean); // the Stopped q5 search is not summarised
+        Assert.DoesNotContain(sum, f => f.Figure == "InputRate"); // steps are not fixed-rate repetitions
+        Assert.Empty(doc.CompletedKeys());
+    }
+
+    [Fact]
+    public async Task Resume_OfASustainableRun_KeepsCompletedSearches_AndRedoesTheRest_InTheSameMode()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-resume-{Guid.NewGuid():N}");
+        try
+        {
+            var (_, json) = ResultsFiles.Write(dir, "benchmark_results_20251004_180000", SustainableDoc());
+            // Fixed mode on a sustainable file: refused before anything runs.
+            var wrong = new BenchmarkRunner(new BenchmarkPlan { Queries = new[] { "q1" }, Repetitions = 1, BootstrapServers = "127.0.0.1:1", ResumePath = json },
+                engineFactory: _ => throw new InvalidOperationException("no engine needed"));
+            var ex = await Assert.ThrowsAsync<PiBenchException>(() => wrong.RunAsync(null, CancellationToken.None));
+            Assert.Equal("ResumeModeMismatch", ex.ErrorId);
+            Assert.Contains("-Mode Sustainable", ex.RecommendedAction);
+
+            // Only q1 in the plan: its search is complete, so nothing runs; q5's unfinished search and steps are dropped.
+            var runner = new BenchmarkRunner(new BenchmarkPlan
+            {
+                Queries = new[] { "q1" }, Repetitions = 1, BootstrapServers = "127.0.0.1:1", ResumePath = json, Mode = "Sustainable",
+                Engine = new PiBench.Core.Engines.StreamEngineSettings { EngineUri = new Uri("http://127.0.0.1:1/"), AuxiliaryUri = new Uri("http://127.0.0.1:1/") },
+            });
+            var searches = new List<SustainableThroughputResult>();
+            await runner.RunAsync(null, CancellationToken.None, searches.Add);
+            Assert.Empty(searches);
+            var back = ResultsFiles.Read(json);
+            Assert.Equal("Completed", back.State);
+            Assert.Equal(new[] { "q1" }, back.Searches.Select(x => x.Query));
+            Assert.Equal(new[] { ("q1", 1), ("q1", 2) }, back.Results.Select(r => (r.Query, r.Step)));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

@@ -118,8 +118,8 @@ public static class SustainableRateSearch
 
     /// <summary>
     /// Runs the search; <paramref name="measure"/> measures one step at the given rate (step numbers from 1). Each
-    /// measured step is passed to <paramref name="onStep"/> at once. Cancellation propagates after the summary was
-    /// filled with what was found (Status Stopped), so callers can keep it.
+    /// measured step is passed to <paramref name="onStep"/> at once. Cancellation (Status Stopped) and exceptions
+    /// (Status Failed, Reason = the message) propagate after the summary was filled with what was found, so callers can keep it.
     /// </summary>
     public static async Task<SustainableThroughputResult> RunAsync(SustainableSearchOptions options, SustainableThroughputResult summary,
         Func<double, int, CancellationToken, Task<BenchmarkResult>> measure, Action<BenchmarkResult>? onStep, CancellationToken ct)
@@ -200,6 +200,14 @@ public static class SustainableRateSearch
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             Finish("Stopped");
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A step that could not even be set up (e.g. the broker refused its topics): keep what was found, say why.
+            reason = ex.Message;
+            limitedBy = "Failed";
+            Finish("Failed");
             throw;
         }
         Finish("Completed");

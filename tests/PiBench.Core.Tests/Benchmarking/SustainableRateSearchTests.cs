@@ -140,6 +140,22 @@ public sealed class SustainableRateSearchTests
         Assert.Equal("100:pass 200:pass", summary.StepRates);
     }
 
+    [Fact]
+    public async Task AStepThatThrows_LeavesAFailedSummary_WithTheReason()
+    {
+        var summary = new SustainableThroughputResult { Query = "q1" };
+        var measure = Engine(1e9);
+        var ex = await Assert.ThrowsAsync<PiBenchException>(() => SustainableRateSearch.RunAsync(
+            new SustainableSearchOptions { StartRate = 100, MaxRate = 10_000 }, summary, async (rate, step, ct) =>
+            {
+                if (step == 2) throw new PiBenchException("KafkaUnreachable", PiBenchErrorCategory.ConnectionError, "Kafka did not answer.", "t");
+                return await measure(rate, step, ct);
+            }, null, CancellationToken.None));
+        Assert.Equal("Failed", summary.Status);
+        Assert.Equal("Kafka did not answer.", summary.Reason);
+        Assert.Equal(100, summary.SustainableRate);
+    }
+
     [Theory]
     [InlineData(0, 10, 2, 0.05, 1)]
     [InlineData(100, 50, 2, 0.05, 1)]

@@ -13,6 +13,9 @@ public abstract class PiBenchCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private AsyncPump? _pump;
+    /// <summary>The PipelineStoppedException a posted Write* threw (Ctrl+C, or Select-Object -First downstream).</summary>
+    private PipelineStoppedException? _pipelineStopped;
+    private Task? _cancelling;
     private readonly Dictionary<string, int> _activityIds = new(StringComparer.Ordinal);
     private readonly HashSet<int> _openActivities = new();
     private int _nextActivityId;
@@ -47,6 +50,10 @@ public abstract class PiBenchCmdlet : PSCmdlet, IDisposable
                 return body(_stop.Token);
             });
         }
+        catch (Exception) when (_pipelineStopped is not null)
+        {
+            // The pipeline is stopping: whatever the body ended with, it ends as the stop below.
+        }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             CompleteAllProgress();
@@ -61,14 +68,36 @@ public abstract class PiBenchCmdlet : PSCmdlet, IDisposable
         {
             _pump = null;
         }
+        if (_pipelineStopped is { } stopped)
+        {
+            _cancelling?.Wait(TimeSpan.FromSeconds(5)); // its callbacks have run before Dispose disposes _stop
+            CompleteAllProgress();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stopped);
+        }
     }
 
-    /// <summary>Hands an action to the pipeline thread (from a Core callback on any thread).</summary>
+    /// <summary>
+    /// Hands an action to the pipeline thread (from a Core callback on any thread). Once the pipeline is stopping,
+    /// Write* throws PipelineStoppedException: the first one cancels <see cref="StopToken"/> and later actions are
+    /// dropped, but the pump keeps running until the Core work has wound down (stopped its jobs, written its files);
+    /// only then does the command end with that exception. Letting it escape the pump at once would end the command
+    /// while the Core work still ran in the background.
+    /// </summary>
     protected void Post(Action action)
     {
         var pump = _pump;
         if (pump is null) return;
-        pump.Post(_ => action(), null);
+        pump.Post(_ =>
+        {
+            if (_pipelineStopped is not null) return;
+            try { action(); }
+            catch (PipelineStoppedException ex)
+            {
+                _pipelineStopped = ex;
+                // Not inline: cancellation callbacks would run Core continuations on the pipeline thread.
+                _cancelling = _stop.CancelAsync();
+            }
+        }, null);
     }
 
     /// <summary>Maps a Core exception to an ErrorRecord: stable id, real category, target, recommended action.</summary>

@@ -9,7 +9,12 @@ BeforeAll {
     $repo = Resolve-Path (Join-Path $PSScriptRoot '..' '..')
     Import-Module (Join-Path $repo 'out' 'PiBench' 'PiBench.psd1') -Force
     if (-not ('PiBench.StandIns.ArroyoStandIn' -as [type])) {
-        Add-Type -Path (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName
+        # The stand-ins are written for the test projects (ImplicitUsings, nullable annotations): give Add-Type the
+        # same global usings and let it ignore the nullable-context warnings.
+        $usings = Join-Path ([IO.Path]::GetTempPath()) 'pibench-standins-usings.cs'
+        Set-Content $usings ('System', 'System.Collections.Generic', 'System.IO', 'System.Linq', 'System.Net.Http', 'System.Threading',
+            'System.Threading.Tasks' | ForEach-Object { "global using $_;" })
+        Add-Type -Path (@($usings) + (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName) -IgnoreWarnings
     }
 }
 
@@ -45,6 +50,65 @@ Describe 'Invoke-Benchmark' {
         }
         finally {
             $kafka | Stop-EmbeddedKafka
+            $engine.Dispose()
+            Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+    It 'stops on Ctrl+C in the second repetition: keeps the first, marks the rest Stopped and NotRun, stops every query' {
+        # Ctrl+C = PowerShell.Stop() on a second runspace that runs the benchmark (as the C# BenchmarkCtrlCTests does).
+        $engine = [PiBench.StandIns.ArroyoStandIn]::new()
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
+        $iss = [initialsessionstate]::CreateDefault2()
+        $iss.ImportPSModule([string[]]@(Join-Path $repo 'out' 'PiBench' 'PiBench.psd1'))
+        $ps = [powershell]::Create($iss)
+        try {
+            $ps.Runspace.SessionStateProxy.SetVariable('api', $engine.ApiUri)
+            $ps.Runspace.SessionStateProxy.SetVariable('admin', $engine.AdminUri)
+            $ps.Runspace.SessionStateProxy.SetVariable('dir', $dir)
+            $null = $ps.AddScript(@'
+$k = Start-EmbeddedKafka
+try {
+  Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 3 -EventsPerSecond 200 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
+    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+    -NoMetrics -OutputDirectory $dir
+} finally { $k | Stop-EmbeddedKafka }
+'@)
+            $in = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $in.Complete()
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke($in, $output)
+
+            # Wait for repetition 1's result, then for repetition 2's query to run on the engine. Only .Count:
+            # enumerating the collection while the benchmark runs would block until it ends.
+            $deadline = [datetime]::UtcNow.AddSeconds(90)
+            while ($output.Count -eq 0 -and -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $output.Count | Should -Be 1
+            while (-not @($engine.Pipelines | Where-Object { $_.Stop -eq 'none' -and $_.State -eq 'Running' }) -and
+                   -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $async.IsCompleted | Should -BeFalse
+
+            $ps.Stop()
+            $async.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+
+            $output.Count | Should -Be 1
+            $output[0].Repetition | Should -Be 1
+            $output[0].Status | Should -Be 'Completed'
+            (Get-ChildItem $dir -Filter 'benchmark_results_*.txt').Count | Should -Be 1
+            $json = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw | ConvertFrom-Json
+            $json.State | Should -Be 'Stopped'
+            ($json.Results | Sort-Object Repetition | ForEach-Object Status) -join ',' | Should -Be 'Completed,Stopped,NotRun'
+            $engine.Pipelines.Count | Should -Be 2
+            $engine.Pipelines | ForEach-Object { $_.Stop | Should -Not -Be 'none' }
+            # The script's finally ran on the stop: its embedded cluster is gone.
+            $k = $ps.Runspace.SessionStateProxy.GetVariable('k')
+            @(Get-EmbeddedKafka) -contains $k | Should -BeFalse
+        }
+        finally {
+            if ($ps.InvocationStateInfo.State -eq 'Running') { $ps.Stop() }
+            $k = $ps.Runspace.SessionStateProxy.GetVariable('k')
+            if ($k) { $k | Stop-EmbeddedKafka }
+            $ps.Dispose()
             $engine.Dispose()
             Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
         }

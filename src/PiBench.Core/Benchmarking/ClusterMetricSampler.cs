@@ -11,10 +11,13 @@ public sealed class ClusterMetricSamplerOptions
     /// <summary>Samples per node (each needs two snapshots); 0 = until cancelled.</summary>
     public long Count { get; init; }
     /// <summary>
-    /// In continuous mode the remote loop is re-armed after this many snapshots (one new command on the same SSH
-    /// connection), so the per-command output buffer stays bounded. The snapshot chain is kept across segments.
+    /// In continuous mode the remote loop is re-armed after this many snapshots (default 3600, an hour at 1 Hz): one
+    /// new command on the pooled SSH connection, which is opened again first if it has dropped. Memory does not need
+    /// it (streamed lines are not kept, see <see cref="RemoteCommandOptions.KeepOutput"/>); segments remain so that a
+    /// run of hours periodically starts from a fresh remote loop and connection check. The snapshot chain is kept
+    /// across segments, so no sample is lost at a boundary.
     /// </summary>
-    public int SegmentSnapshots { get; init; } = 600;
+    public int SegmentSnapshots { get; init; } = 3600;
     public SshOptions? Ssh { get; init; }
 }
 
@@ -49,6 +52,8 @@ public static class ClusterMetricSampler
         long samples = 0;
         var run = new RemoteCommandOptions
         {
+            // Snapshots are consumed line by line; the result's StdOut is never read, so nothing is buffered.
+            KeepOutput = false,
             OnOutputLine = line =>
             {
                 var s = stream.Feed(line);

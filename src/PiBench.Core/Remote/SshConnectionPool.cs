@@ -33,6 +33,7 @@ public sealed class RemoteCommandResult
     public string Node { get; init; } = "";
     public string Address { get; init; } = "";
     public int ExitCode { get; init; }
+    /// <summary>The command's stdout; "" when it was streamed with <see cref="RemoteCommandOptions.KeepOutput"/> = false.</summary>
     public string StdOut { get; init; } = "";
     public string StdErr { get; init; } = "";
     public long DurationMs { get; init; }
@@ -48,6 +49,13 @@ public sealed class RemoteCommandOptions
     public TimeSpan? Timeout { get; init; }
     /// <summary>Called for each stdout line as it arrives (on a pool thread).</summary>
     public Action<string>? OnOutputLine { get; init; }
+    /// <summary>
+    /// Also collect the streamed stdout into <see cref="RemoteCommandResult.StdOut"/>. Default true. With false (and
+    /// <see cref="OnOutputLine"/> set) each line is only passed to the callback and <see cref="RemoteCommandResult.StdOut"/>
+    /// is "", so a long-running command that streams (e.g. the metric sampler) holds no output in memory.
+    /// Without <see cref="OnOutputLine"/> this setting is ignored and StdOut is always collected.
+    /// </summary>
+    public bool KeepOutput { get; init; } = true;
 }
 
 /// <summary>
@@ -119,7 +127,7 @@ public sealed class SshConnectionPool : IDisposable
                 return Result(node, cmd.ExitStatus ?? -1, cmd.Result, cmd.Error, sw);
             }
 
-            var stdout = new System.Text.StringBuilder();
+            var stdout = run.KeepOutput ? new System.Text.StringBuilder() : null;
             var execute = Task.Run(() => cmd.ExecuteAsync(token), CancellationToken.None);
             var reader = Task.Run(() =>
             {
@@ -127,7 +135,7 @@ public sealed class SshConnectionPool : IDisposable
                 string? line;
                 while ((line = r.ReadLine()) is not null)
                 {
-                    stdout.Append(line).Append('\n');
+                    stdout?.Append(line).Append('\n');
                     run.OnOutputLine(line);
                 }
             }, CancellationToken.None);
@@ -135,7 +143,7 @@ public sealed class SshConnectionPool : IDisposable
             // The output pipe ends when the channel closes; give the reader a moment to drain it.
             if (await Task.WhenAny(reader, Task.Delay(2000, CancellationToken.None)).ConfigureAwait(false) != reader)
                 cmd.OutputStream.Dispose();
-            return Result(node, cmd.ExitStatus ?? -1, stdout.ToString(), cmd.Error, sw);
+            return Result(node, cmd.ExitStatus ?? -1, stdout?.ToString() ?? "", cmd.Error, sw);
         }
         catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true && !ct.IsCancellationRequested)
         {

@@ -35,6 +35,8 @@ public sealed class ArroyoStandIn : IDisposable
     public List<string> StopStates { get; set; } = ["Stopping", "Stopped"];
     /// <summary>States after PATCH stop = checkpoint.</summary>
     public List<string> CheckpointStopStates { get; set; } = ["CheckpointStopping", "Stopped"];
+    /// <summary>A new pipeline's job list stays empty for this many polls (the job appears a moment after the pipeline).</summary>
+    public int JobListedAfterPolls { get; set; }
     /// <summary>When set, new jobs fail after compiling with this failureMessage.</summary>
     public string? FailWith { get; set; }
     /// <summary>When set, a failed job's failureMessage is null and this is the first job error instead.</summary>
@@ -113,6 +115,7 @@ public sealed class ArroyoStandIn : IDisposable
         public string State = "";
         public string? Failure;
         public bool Deleted;
+        public int JobPolls;
         public long CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         public long? StartTime;
         public List<string> Seen = [];
@@ -179,6 +182,7 @@ public sealed class ArroyoStandIn : IDisposable
             }
             if (rest == "/jobs" && r.Method == "GET")
             {
+                if (++p.JobPolls <= JobListedAfterPolls) return StandInResponse.Json(new JsonObject { ["data"] = new JsonArray() });
                 p.Advance();
                 return StandInResponse.Json(new JsonObject { ["data"] = new JsonArray(JobJson(p)) });
             }

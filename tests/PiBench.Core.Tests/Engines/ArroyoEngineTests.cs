@@ -57,6 +57,34 @@ public sealed class ArroyoEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task ASubmitThatTimesOutAfterCreating_StopsAndDeletesThePipeline_NobodyElseHasAHandleFor()
+    {
+        _arroyo.JobListedAfterPolls = 40; // the job shows up only after the submit gave up
+        using var engine = new ArroyoEngine(Settings() with { SubmitTimeout = TimeSpan.FromMilliseconds(300) });
+        var ex = await Assert.ThrowsAsync<PiBenchException>(() =>
+            engine.SubmitAsync(new StreamJobRequest("nexmark-q1-p9", Sql, 9), CancellationToken.None));
+        Assert.Equal(EngineErrorIds.Timeout, ex.ErrorId);
+        var p = Assert.Single(_arroyo.Pipelines);
+        Assert.Equal("immediate", p.Stop);
+        Assert.True(p.Deleted);
+    }
+
+    [Fact]
+    public async Task CtrlCDuringSubmit_AfterThePipelineExists_StopsAndDeletesIt()
+    {
+        _arroyo.JobListedAfterPolls = 60;
+        using var cts = new CancellationTokenSource();
+        var submit = _engine.SubmitAsync(new StreamJobRequest("nexmark-q1-p9", Sql, 9), cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_arroyo.Pipelines.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => submit);
+        var p = Assert.Single(_arroyo.Pipelines);
+        Assert.Equal("immediate", p.Stop);
+        Assert.True(p.Deleted);
+    }
+
+    [Fact]
     public async Task Wait_PollsThroughEveryStartState_ToRunning()
     {
         var job = await SubmitAsync();

@@ -78,12 +78,22 @@ public sealed class ArroyoEngine : IStreamEngine
             if (created?["graph"] is JsonObject g) _graphs[pipelineId] = Graph.Parse(g);
 
             // The pipeline has exactly one job; it may appear a moment after the pipeline.
-            while (true)
+            try
             {
-                var jobs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{pipelineId}/jobs"), null, f => Map(f, pipelineId), cts.Token).ConfigureAwait(false);
-                if (jobs?["data"] is JsonArray { Count: > 0 } data && data[0].Str("id") is { Length: > 0 } jobId)
-                    return new StreamJobHandle(StreamSystem.Arroyo, jobId, request.Name) { PipelineId = pipelineId, SubmittedAt = DateTimeOffset.UtcNow };
-                await Task.Delay(Settings.PollInterval, cts.Token).ConfigureAwait(false);
+                while (true)
+                {
+                    var jobs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{pipelineId}/jobs"), null, f => Map(f, pipelineId), cts.Token).ConfigureAwait(false);
+                    if (jobs?["data"] is JsonArray { Count: > 0 } data && data[0].Str("id") is { Length: > 0 } jobId)
+                        return new StreamJobHandle(StreamSystem.Arroyo, jobId, request.Name) { PipelineId = pipelineId, SubmittedAt = DateTimeOffset.UtcNow };
+                    await Task.Delay(Settings.PollInterval, cts.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception) when (cts.IsCancellationRequested)
+            {
+                // Ctrl+C or the submit timeout after the pipeline was created: the caller never gets a handle, so
+                // nobody else could stop it. Stop and delete it here (best effort, bounded), then report as usual.
+                await AbandonAsync(pipelineId).ConfigureAwait(false);
+                throw;
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -91,6 +101,29 @@ public sealed class ArroyoEngine : IStreamEngine
             throw new PiBenchException(EngineErrorIds.Timeout, PiBenchErrorCategory.OperationTimeout,
                 $"Arroyo did not accept {request.Name} within {Settings.SubmitTimeout.TotalSeconds:0.#} s.", request.Name,
                 "Check the Arroyo controller (compiler service, database).");
+        }
+    }
+
+    /// <summary>Stops (immediate) and deletes a pipeline whose handle never reached the caller; at most ~10 s, never throws.</summary>
+    private async Task AbandonAsync(string pipelineId)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var uri = Api($"pipelines/{pipelineId}");
+        try
+        {
+            await _http.SendAsync(HttpMethod.Patch, uri, new JsonObject { ["stop"] = "immediate" }, bound.Token).ConfigureAwait(false);
+            while (true)
+            {
+                // Arroyo deletes a pipeline only once its job is terminal (400 until then).
+                var (_, failure) = await _http.SendAsync(HttpMethod.Delete, uri, null, bound.Token).ConfigureAwait(false);
+                if (failure is null || failure.Status == HttpStatusCode.NotFound) { _graphs.TryRemove(pipelineId, out _); return; }
+                await Task.Delay(Settings.PollInterval, bound.Token).ConfigureAwait(false);
+                await _http.SendAsync(HttpMethod.Get, Api($"pipelines/{pipelineId}/jobs"), null, bound.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or PiBenchException or HttpRequestException)
+        {
+            // Left running: Get-NexmarkQuery / the Arroyo UI show it; nothing more can be done here.
         }
     }
 

@@ -269,6 +269,15 @@ public sealed class FlinkStandIn : IDisposable
                             ["blocked"] = false,
                         }).ToArray()),
                     });
+                case "/jobs/overview":
+                    return StandInResponse.Json(new JsonObject
+                    {
+                        ["jobs"] = new JsonArray(_jobs.Values.Select(j => (JsonNode)new JsonObject
+                        {
+                            ["jid"] = j.Id, ["name"] = j.Name, ["state"] = j.State, ["start-time"] = j.Start, ["end-time"] = j.Terminal ? j.Start + 5000 : -1,
+                            ["duration"] = 5000, ["last-modification"] = j.Start, ["tasks"] = new JsonObject { ["total"] = j.Parallelism },
+                        }).ToArray()),
+                    });
                 case "/jobs":
                     return StandInResponse.Json(new JsonObject { ["jobs"] = new JsonArray(_jobs.Values.Select(j => (JsonNode)new JsonObject { ["id"] = j.Id, ["status"] = j.State }).ToArray()) });
             }

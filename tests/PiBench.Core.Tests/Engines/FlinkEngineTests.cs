@@ -47,6 +47,19 @@ public sealed class FlinkEngineTests : IDisposable
         _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
 
     [Fact]
+    public async Task ASubmitThatTimesOutBeforeTheJobIdArrives_CancelsTheJobByName_AndClosesTheSession()
+    {
+        _flink.NotReadyFetches = 100_000; // the INSERT started a job, but its id never comes back
+        using var engine = new FlinkEngine(Settings() with { SubmitTimeout = TimeSpan.FromMilliseconds(400) });
+        var ex = await Assert.ThrowsAsync<PiBenchException>(() => engine.SubmitAsync(new StreamJobRequest("nexmark-q1-p9", Sql, 9), CancellationToken.None));
+        Assert.Equal(EngineErrorIds.Timeout, ex.ErrorId);
+        var job = Assert.Single(_flink.Jobs);
+        Assert.Equal("nexmark-q1-p9", job.Name);
+        Assert.Equal("cancel", job.CancelMode);
+        Assert.True(Assert.Single(_flink.Sessions).Closed);
+    }
+
+    [Fact]
     public async Task Submit_OpensASessionAtTheParallelism_SendsEachStatement_AndReadsTheJobIdFromTheInsertResult()
     {
         var job = await SubmitAsync(9);

@@ -77,6 +77,8 @@ public sealed class FlinkEngine : IStreamEngine
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(Settings.SubmitTimeout);
         string? session = null;
+        DateTimeOffset? insertPostedAt = null;
+        string? jobId = null;
         try
         {
             var properties = new JsonObject
@@ -93,12 +95,12 @@ public sealed class FlinkEngine : IStreamEngine
             session = opened.Str("sessionHandle");
             if (session.Length == 0) throw _http.BadResponse(Gateway("v1/sessions"), "no sessionHandle");
 
-            string? jobId = null;
             foreach (var statement in statements)
             {
                 var isJob = SqlScript.IsJobStatement(statement);
                 var body = new JsonObject { ["statement"] = statement, ["executionTimeout"] = 0 };
                 if (isJob) body["executionConfig"] = new JsonObject { ["pipeline.name"] = request.Name };
+                if (isJob) insertPostedAt = DateTimeOffset.UtcNow;
                 var op = await _http.JsonAsync(HttpMethod.Post, Gateway($"v1/sessions/{session}/statements"), body,
                     f => Map(f, request.Name, sql: true), cts.Token).ConfigureAwait(false);
                 var handle = op.Str("operationHandle");
@@ -114,6 +116,9 @@ public sealed class FlinkEngine : IStreamEngine
         }
         catch (Exception ex) when (session is not null)
         {
+            // The INSERT may have started a job whose id never reached us (Ctrl+C or timeout while fetching it):
+            // closing the session does not cancel it, so find it by name and cancel it.
+            if (insertPostedAt is { } since && ex is OperationCanceledException) await CancelOrphanAsync(request.Name, since).ConfigureAwait(false);
             await CloseSessionQuietlyAsync(session).ConfigureAwait(false);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested) throw SubmitTimeout(request);
             throw;
@@ -121,6 +126,31 @@ public sealed class FlinkEngine : IStreamEngine
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw SubmitTimeout(request);
+        }
+    }
+
+    /// <summary>
+    /// Cancels jobs named <paramref name="name"/> that started since the INSERT was posted and are not terminal
+    /// (<c>GET /jobs/overview</c>, <c>PATCH /jobs/:jid?mode=cancel</c>). Best effort, at most ~10 s, never throws.
+    /// </summary>
+    private async Task CancelOrphanAsync(string name, DateTimeOffset since)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var overview = await _http.JsonAsync(HttpMethod.Get, Rest("jobs/overview"), null, f => Map(f, "jobs"), bound.Token).ConfigureAwait(false);
+            if (overview?["jobs"] is not JsonArray jobs) return;
+            var from = since.ToUnixTimeMilliseconds() - 5000; // JobManager and this host may disagree by a little
+            foreach (var j in jobs)
+            {
+                var state = j.Str("state");
+                if (j.Str("name") != name || state is "FAILED" or "CANCELED" or "FINISHED" or "CANCELLING" || j.Long("start-time") < from) continue;
+                await _http.SendAsync(HttpMethod.Patch, Rest($"jobs/{j.Str("jid")}?mode=cancel"), null, bound.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or PiBenchException or HttpRequestException)
+        {
+            // Left running: Get-NexmarkQuery / the Flink UI show it.
         }
     }
 

@@ -113,6 +113,33 @@ try {
             Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
         }
     }
+    It 'refuses sustainable-search settings that cannot work, before anything runs' {
+        { Invoke-Benchmark -System Arroyo -Query q1 -Mode Sustainable -EventsPerSecond 1000 -MaxEventsPerSecond 500 -BootstrapServers 127.0.0.1:1 `
+            -EngineUri http://127.0.0.1:1/ -NoMetrics -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSustainableSearch*'
+    }
+    It 'searches the sustainable rate: one result per search, every step in the files' {
+        # The stand-in consumes nothing, so every step's backlog grows: the search steps down and finds no sustainable rate.
+        $engine = [PiBench.StandIns.ArroyoStandIn]::new()
+        $kafka = Start-EmbeddedKafka
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
+        try {
+            $s = Invoke-Benchmark -System Arroyo -Mode Sustainable -Query q0 -Repetitions 1 -EventsPerSecond 300 -MaxSteps 2 -Parallelism 2 -Partitions 2 `
+                -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
+                -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir
+            $s.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.SustainableThroughputResult'
+            $s.StepRates | Should -Be '300:fail 150:fail'
+            $s.LimitedBy | Should -Be 'Engine'
+            [double]::IsNaN($s.SustainableRate) | Should -BeTrue
+            $json = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw | ConvertFrom-Json
+            $json.Mode | Should -Be 'Sustainable'
+            $json.Results.Step | Should -Be @(1, 2)
+        }
+        finally {
+            $kafka | Stop-EmbeddedKafka
+            $engine.Dispose()
+            Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
 }
 
 Describe 'Get-ClusterMetric' -Skip:(-not $env:PIBENCH_TEST_TOPOLOGY) {

@@ -50,6 +50,9 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.txt"));
             Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.json"));
             Assert.Contains("ARROYO BENCHMARK RESULTS", File.ReadAllText(Directory.GetFiles(dir, "*.txt")[0]));
+            var json = File.ReadAllText(Directory.GetFiles(dir, "*.json")[0]);
+            Assert.Contains("\"arroyo\": \"ghcr.io/arroyosystems/arroyo:0.11.0\"", json); // image provenance
+            Assert.Contains("\"kafka\": \"apache/kafka:", json);
             Assert.All(engine.Pipelines, p => Assert.NotEqual("none", p.Stop));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }

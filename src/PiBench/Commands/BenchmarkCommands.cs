@@ -173,6 +173,14 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [ValidateRange(0.001, 86_400_000)]
     public double LatencySloMs { get; set; } = double.NaN;
 
+    /// <summary>The image references the deployment pins for this run's services (recorded in the results .json).</summary>
+    private static Dictionary<string, string> ImagesOf(PiBench.Core.Deployment.PinnedImages images, StreamSystem system) => new(StringComparer.Ordinal)
+    {
+        ["kafka"] = images.Kafka,
+        ["minio"] = images.Minio,
+        [system == StreamSystem.Arroyo ? "arroyo" : "flink"] = system == StreamSystem.Arroyo ? images.Arroyo : images.Flink,
+    };
+
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         var system = Enum.Parse<StreamSystem>(System, ignoreCase: true);
@@ -214,6 +222,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",
             Mode = Mode,
             KeepTopics = KeepTopics,
+            Images = ImagesOf(topology is null ? PiBench.Core.Deployment.PinnedImages.Default : PiBench.Core.Deployment.ClusterSession.SettingsFrom(topology).Images, system),
             Search = new SustainableSearchOptions
             {
                 StartRate = rate, MaxRate = MaxEventsPerSecond > 0 ? MaxEventsPerSecond : rate * 16,

@@ -74,10 +74,10 @@ public sealed class TopologyWiringTests(ModuleFixture fx) : IDisposable
             [IO.File]::WriteAllText($path, $yaml.Replace('KAFKA_PORT', $k.BootstrapServers.Split(':')[1]))
             Initialize-NexmarkTopic -Topology $path
             Initialize-NexmarkTopic -Topology $path
-            Start-NexmarkGenerator -Topology $path -EventsPerSecond 0 -TotalEvents 3000 -Wait
+            Start-NexmarkGenerator -Topology $path -Wait
             $k.BootstrapServers
             $k | Stop-EmbeddedKafka
-            """, new Dictionary<string, object?> { ["path"] = path, ["yaml"] = Yaml() }, HangBound).AssertNoErrors();
+            """, new Dictionary<string, object?> { ["path"] = path, ["yaml"] = Yaml() + "\nbenchmark:\n  events_per_second: 3000\n  total_events: 3000\n" }, HangBound).AssertNoErrors();
 
         Assert.Equal(4, r.Output.Count);
         var bootstrap = r.Output[3].ToString();
@@ -97,7 +97,8 @@ public sealed class TopologyWiringTests(ModuleFixture fx) : IDisposable
         Assert.Equal("Completed", S(run, "State"));
         Assert.Equal("wired-events", S(run, "Topic"));
         Assert.Equal(bootstrap, S(run, "BootstrapServers"));
-        Assert.Equal((3000L, 3000L), (L(run, "Sent"), L(run, "Acknowledged")));
+        Assert.Equal((3000L, 3000L), (L(run, "Sent"), L(run, "Acknowledged"))); // benchmark.total_events
+        Assert.Equal(3000.0, Convert.ToDouble(run.Properties["TargetRate"].Value)); // benchmark.events_per_second
         Assert.Equal("0:1000 1:1000 2:1000", S(run, "PartitionCounts")); // the three partitions the topology made
     }
 

@@ -24,18 +24,8 @@ namespace PiBench.Commands;
 /// <example><code>Initialize-NexmarkTopic -BootstrapServers $kafka.BootstrapServers -Partitions 6 -Force -Confirm:$false</code><para>Recreates the topic with six partitions without asking.</para></example>
 [Cmdlet(VerbsData.Initialize, "NexmarkTopic", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(NexmarkTopic))]
-public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
+public sealed class InitializeNexmarkTopicCommand : KafkaTopicCmdlet
 {
-    /// <summary>Topic name. Default: the topology's kafka.input_topic when a topology is in use, else nexmark (the Flink suite's name).</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? Topic { get; set; }
-
-    /// <summary>Kafka bootstrap servers, host:port[,host:port...]. Default: the topology's controller address and kafka.port (-Topology, else the default topology).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? BootstrapServers { get; set; }
-
     /// <summary>Number of partitions, one per worker. Default: the topology's kafka.partitions, else its number of workers (9 on the default ten-Pi cluster); 9 without a topology.</summary>
     [Parameter]
     [ValidateRange(1, 10_000)]
@@ -62,9 +52,7 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         // Explicit parameters win; the topology fills the rest when it is in use (see the remarks).
-        var topology = TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(BootstrapServers));
-        var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers! : topology!.KafkaBootstrap;
-        var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
+        var (bootstrap, topic, topology) = ResolveKafka();
         var partitions = Partitions ?? topology?.Partitions ?? 9;
         var replication = ReplicationFactor ?? topology?.Kafka.ReplicationFactor ?? 1;
 
@@ -104,8 +92,9 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
 /// -Wait runs in the foreground; Ctrl+C then stops the run.</para>
 /// <para>Where the broker and topic come from: a parameter you give always wins. Without -BootstrapServers the cluster
 /// topology supplies the broker (controller address and kafka.port; the -Topology file, else the default topology)
-/// and, unless -Topic is given, the topic (kafka.input_topic). -Topology together with -BootstrapServers takes only the
-/// topic from the file. With -BootstrapServers and no -Topology the topic defaults to nexmark.</para>
+/// and, unless given, the topic (kafka.input_topic), the rate (benchmark.events_per_second) and the number of events
+/// (benchmark.total_events). -Topology together with -BootstrapServers takes everything but the broker from the file.
+/// With -BootstrapServers and no -Topology the defaults are topic nexmark, 10,000 events/s, 10,000,000 events.</para>
 /// </remarks>
 /// <example><code>$run = Start-NexmarkGenerator -Topology ./lab.yaml -EventsPerSecond 20000 -TotalEvents 1000000</code><para>Produces a million events into the input topic on the broker of the cluster described in lab.yaml.</para></example>
 /// <example><code>$run = Start-NexmarkGenerator -Topic nexmark -BootstrapServers 192.168.1.101:9092 -EventsPerSecond 50000 -TotalEvents 3000000</code><para>Produces three million events at 50,000 per second in the background.</para></example>
@@ -113,27 +102,17 @@ public sealed class InitializeNexmarkTopicCommand : TopologyCmdlet
 /// <example><code>Start-NexmarkGenerator -BootstrapServers $kafka.BootstrapServers -EventsPerSecond 10000 -TotalEvents 50000 -Wait</code><para>Runs five seconds of events in the foreground and returns the finished run.</para></example>
 [Cmdlet(VerbsLifecycle.Start, "NexmarkGenerator", SupportsShouldProcess = true)]
 [OutputType(typeof(NexmarkGeneratorRun))]
-public sealed class StartNexmarkGeneratorCommand : TopologyCmdlet
+public sealed class StartNexmarkGeneratorCommand : KafkaTopicCmdlet
 {
-    /// <summary>Kafka topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? Topic { get; set; }
-
-    /// <summary>Kafka bootstrap servers, host:port[,host:port...]. Default: the topology's controller address and kafka.port (-Topology, else the default topology).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? BootstrapServers { get; set; }
-
-    /// <summary>Target rate over the whole run, events per second; 0 = unthrottled. Default 10,000.</summary>
+    /// <summary>Target rate over the whole run, events per second; 0 = unthrottled. Default: the topology's benchmark.events_per_second when a topology is in use, else 10,000.</summary>
     [Parameter]
     [ValidateRange(0, 100_000_000)]
-    public double EventsPerSecond { get; set; } = 10_000;
+    public double? EventsPerSecond { get; set; }
 
-    /// <summary>Events to produce. Default 10,000,000.</summary>
+    /// <summary>Events to produce. Default: the topology's benchmark.total_events when a topology is in use, else 10,000,000.</summary>
     [Parameter]
     [ValidateRange(1, long.MaxValue)]
-    public long TotalEvents { get; set; } = 10_000_000;
+    public long? TotalEvents { get; set; }
 
     /// <summary>Generator profile: Flink (nexmark-flink, seeded; default) or Beam (release-0.1).</summary>
     [Parameter]
@@ -169,19 +148,19 @@ public sealed class StartNexmarkGeneratorCommand : TopologyCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var topology = TopologyInUse(endpointGiven: !string.IsNullOrWhiteSpace(BootstrapServers));
-        var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers! : topology!.KafkaBootstrap;
-        var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
-        var what = EventsPerSecond > 0 ? $"Produce {TotalEvents} events at {EventsPerSecond} events/s" : $"Produce {TotalEvents} events unthrottled";
+        var (bootstrap, topic, topology) = ResolveKafka();
+        var eventsPerSecond = EventsPerSecond ?? topology?.Benchmark.EventsPerSecond ?? 10_000;
+        var totalEvents = TotalEvents ?? topology?.Benchmark.TotalEvents ?? 10_000_000;
+        var what = eventsPerSecond > 0 ? $"Produce {totalEvents} events at {eventsPerSecond} events/s" : $"Produce {totalEvents} events unthrottled";
         if (!ShouldProcess($"{topic} on {bootstrap}", what)) return;
         var sources = NexmarkPayloadSources.Create(new NexmarkSourceSettings
         {
-            Profile = Profile, Seed = Seed, GeneratorCount = GeneratorCount, TotalEvents = TotalEvents,
-            EventsPerSecond = EventsPerSecond, Synthetic = Synthetic,
+            Profile = Profile, Seed = Seed, GeneratorCount = GeneratorCount, TotalEvents = totalEvents,
+            EventsPerSecond = eventsPerSecond, Synthetic = Synthetic,
         });
         var options = new ProducerRunOptions
         {
-            BootstrapServers = bootstrap, Topic = topic, EventsPerSecond = EventsPerSecond, TotalEvents = TotalEvents,
+            BootstrapServers = bootstrap, Topic = topic, EventsPerSecond = eventsPerSecond, TotalEvents = totalEvents,
             MaxScheduleLagP99Ms = MaxScheduleLagMs, PartitionBlock = PartitionBlock,
         };
         var run = await NexmarkGeneratorRun.StartAsync(options, sources, Log, cancellationToken);

@@ -55,3 +55,33 @@ public abstract class TopologyCmdlet : PiBenchCmdlet
     /// <summary>The topology when one is in use: -Topology was given, or <paramref name="endpointGiven"/> is false (then the default topology).</summary>
     protected ClusterTopology? TopologyInUse(bool endpointGiven) => TopologyGiven || !endpointGiven ? LoadTopology() : null;
 }
+
+/// <summary>
+/// Base of the cmdlets that address one Kafka topic (Initialize-NexmarkTopic, Start-NexmarkGenerator): -Topic and
+/// -BootstrapServers, resolved with the topology precedence of <see cref="TopologyCmdlet"/> in one place.
+/// </summary>
+public abstract class KafkaTopicCmdlet : TopologyCmdlet
+{
+    /// <summary>Kafka topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark (the Flink suite's name).</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Topic { get; set; }
+
+    /// <summary>Kafka bootstrap servers, host:port[,host:port...]. Default: the topology's controller address and kafka.port (-Topology, else the default topology).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>
+    /// The broker and topic to use, and the topology when one is in use: a given -BootstrapServers wins, else the
+    /// topology's controller and kafka.port; a given -Topic wins, else the topology's kafka.input_topic, else nexmark.
+    /// </summary>
+    protected (string Bootstrap, string Topic, ClusterTopology? Topology) ResolveKafka()
+    {
+        var given = !string.IsNullOrWhiteSpace(BootstrapServers);
+        var topology = TopologyInUse(endpointGiven: given);
+        var bootstrap = given ? BootstrapServers! : topology!.KafkaBootstrap;
+        var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
+        return (bootstrap, topic, topology);
+    }
+}

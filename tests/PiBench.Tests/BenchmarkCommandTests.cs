@@ -47,6 +47,11 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             Assert.Equal(false, o.Properties["Valid"].Value);
             Assert.Contains("consumer lag unbounded", (string)o.Properties["InvalidReason"].Value);
             Assert.Equal(0L, o.Properties["EventsIn"].Value);
+            // The stand-in's metrics claim 1000 + i records/s per source subtask while Kafka saw nothing consumed: reported.
+            Assert.Equal(2001.0, o.Properties["InputRate"].Value);
+            Assert.Equal(0.0, o.Properties["KafkaInputRate"].Value);
+            Assert.StartsWith("mismatch: input engine 2001/s vs Kafka 0/s", (string)o.Properties["RateCheck"].Value);
+            Assert.Contains(r.Warnings, w => w.Contains("engine and Kafka disagree"));
             Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.txt"));
             Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.json"));
             Assert.Contains("ARROYO BENCHMARK RESULTS", File.ReadAllText(Directory.GetFiles(dir, "*.txt")[0]));

@@ -48,6 +48,11 @@ public sealed class ArroyoStandIn : IDisposable
     public string? CreateError { get; set; }
     /// <summary>Latest messages_sent of each source subtask i is SourceRate + i.</summary>
     public double SourceRate { get; set; } = 1000;
+    /// <summary>
+    /// When set, a pipeline's metrics come from what really flows (a consuming stand-in): (records/s out of the source,
+    /// records/s into the sink) for the pipeline id, spread evenly over the subtasks.
+    /// </summary>
+    public Func<string, (double Source, double Sink)>? LiveRates { get; set; }
     /// <summary>Latest backpressure of the middle operator's subtasks.</summary>
     public double Backpressure { get; set; } = 0.25;
     public int RegisteredNodes { get; set; } = 9;
@@ -332,19 +337,31 @@ public sealed class ArroyoStandIn : IDisposable
                     new JsonObject { ["time"] = now, ["value"] = latest(i) }),
             }).ToArray()),
         };
-        JsonObject Op(string id, double recv, Func<int, double> sent, double bp) => new()
+        JsonObject Op(string id, Func<int, double> recv, Func<int, double> sent, double bp) => new()
         {
             ["operatorId"] = id,
             ["metricGroups"] = new JsonArray(
-                Group("messages_recv", _ => recv), Group("messages_sent", sent), Group("backpressure", _ => bp),
-                Group("bytes_recv", _ => recv * 100), Group("bytes_sent", i => sent(i) * 100)),
+                Group("messages_recv", recv), Group("messages_sent", sent), Group("backpressure", _ => bp),
+                Group("bytes_recv", i => recv(i) * 100), Group("bytes_sent", i => sent(i) * 100)),
         };
+        if (LiveRates is { } live)
+        {
+            var (source, sink) = live(p.Id);
+            var n = Math.Max(1, p.Parallelism);
+            return StandInResponse.Json(new JsonObject
+            {
+                ["data"] = new JsonArray(
+                    Op("1", _ => 0, _ => source / n, 0),
+                    Op("2", _ => source / n, _ => sink / n, Backpressure),
+                    Op("3", _ => sink / n, _ => 0, 0)),
+            });
+        }
         return StandInResponse.Json(new JsonObject
         {
             ["data"] = new JsonArray(
-                Op("1", 0, i => SourceRate + i, 0),
-                Op("2", SourceRate, i => SourceRate / 2, Backpressure),
-                Op("3", SourceRate / 2, _ => 0, 0)),
+                Op("1", _ => 0, i => SourceRate + i, 0),
+                Op("2", _ => SourceRate, i => SourceRate / 2, Backpressure),
+                Op("3", _ => SourceRate / 2, _ => 0, 0)),
         });
     }
 

@@ -14,11 +14,22 @@ public sealed class BenchmarkResult
     public int Parallelism { get; set; }
     /// <summary>Generator target rate, events/s.</summary>
     public double TargetRate { get; set; }
-    /// <summary>Events the engine consumed per second over the measured window (input consumer-group offsets).</summary>
+    /// <summary>
+    /// Events per second into the job over the measured window by the engine's own metrics (source counters, or the mean
+    /// of its rate samples); the Kafka figure (<see cref="KafkaInputRate"/>) when the engine gave none. <see cref="RateSource"/> says which.
+    /// </summary>
     public double InputRate { get; set; } = double.NaN;
-    /// <summary>Result records produced per second over the measured window (output topic end offsets).</summary>
+    /// <summary>Records per second into the job's sink over the window by the engine's metrics; else the result topic's growth.</summary>
     public double OutputRate { get; set; } = double.NaN;
+    /// <summary>Input by Kafka: growth of the engine consumer group's committed offsets over the window, per second (coarse: commits follow checkpoints).</summary>
+    public double KafkaInputRate { get; set; } = double.NaN;
+    /// <summary>Output by Kafka: growth of the result topic's end offsets over the window, per second.</summary>
+    public double KafkaOutputRate { get; set; } = double.NaN;
+    /// <summary>How InputRate and OutputRate were obtained, e.g. "input: engine counters over 120 s; output: engine counters over 120 s".</summary>
+    public string RateSource { get; set; } = "";
+    /// <summary>Events consumed over the window by the committed offsets of the engine's consumer group.</summary>
     public long EventsIn { get; set; }
+    /// <summary>Result records appended to the result topic over the window.</summary>
     public long EventsOut { get; set; }
     public double LatencyP50Ms { get; set; } = double.NaN;
     public double LatencyP99Ms { get; set; } = double.NaN;
@@ -38,7 +49,7 @@ public sealed class BenchmarkResult
     public double MemoryPeakMB { get; set; } = double.NaN;
     /// <summary>Bytes received plus sent per node over the window (mean over nodes), MB (10^6 bytes).</summary>
     public double NetworkMBPerNode { get; set; } = double.NaN;
-    /// <summary>Engine-reported input rate against the Kafka offset rate: "ok: ...", "mismatch: ..." or "n/a" (reported, not a validity condition).</summary>
+    /// <summary>Engine rates against Kafka (input: committed offsets; output: result topic growth): "ok: ...", "mismatch: ..." or "n/a" (reported, not a validity condition).</summary>
     public string RateCheck { get; set; } = "n/a";
     public bool Valid { get; set; }
     /// <summary>Why the run is invalid (reasons separated by "; "), "" when valid.</summary>

@@ -44,6 +44,8 @@ public sealed class BenchmarkPlan
     public string Mode { get; init; } = "Fixed";
     /// <summary>The step search of Sustainable mode (its start rate is <see cref="EventsPerSecond"/>).</summary>
     public SustainableSearchOptions Search { get; init; } = new();
+    /// <summary>Seconds between the engine metric samples taken during the window (also one at its start and end). Default 5.</summary>
+    public int EngineMetricsEverySeconds { get; init; } = 5;
     /// <summary>Keep each cell's input and result topics instead of deleting them once the cell is measured.</summary>
     public bool KeepTopics { get; init; }
     /// <summary>Extra seconds of input a sustainable step's generator has beyond warm-up and measurement.</summary>
@@ -344,6 +346,13 @@ public sealed class BenchmarkRunner
             var lag = new List<(double, double)>();
             var restarts = 0; var failure = "";
             recorder.WindowStartMs = t0.ToUnixTimeMilliseconds();
+            var engineRates = new EngineRateSeries();
+            async Task SampleEngineAsync()
+            {
+                try { engineRates.Add(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
+                catch (PiBenchException ex) { engineRates.Failed(ex.Message); }
+            }
+            await SampleEngineAsync().ConfigureAwait(false);
             for (var s = 1; s <= p.MeasureSeconds; s++)
             {
                 Report(label, percent, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
@@ -356,15 +365,15 @@ public sealed class BenchmarkRunner
                     restarts++;
                 }
                 lag.Add((Stopwatch.GetElapsedTime(clock0).TotalSeconds, offsets.End(inputTopic, p.Partitions) - offsets.Consumed(inputTopic, p.Partitions)));
+                if (s % Math.Max(1, p.EngineMetricsEverySeconds) == 0 || s == p.MeasureSeconds) await SampleEngineAsync().ConfigureAwait(false);
             }
             var consumed1 = offsets.Consumed(inputTopic, p.Partitions);
             var produced1 = offsets.End(resultTopic, p.Partitions);
             var elapsed = Stopwatch.GetElapsedTime(clock0).TotalSeconds;
             var t1 = t0.AddSeconds(elapsed);
             recorder.WindowEndMs = t1.ToUnixTimeMilliseconds();
-            double engineRate = double.NaN;
-            try { engineRate = (await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)).SourceRecordsPerSecond; }
-            catch (PiBenchException ex) { _log?.Verbose($"engine metrics unavailable: {ex.Message}"); }
+            if (engineRates.Failures > 0)
+                _log?.Verbose($"{q} repetition {rep}: {engineRates.Failures} engine metric sample(s) failed: {engineRates.LastError}");
 
             var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
             var inputEnded = generator.IsFinished && generator.State == "Completed" ? generator.Sent : -1;
@@ -380,8 +389,13 @@ public sealed class BenchmarkRunner
             result.DurationS = Math.Round(elapsed, 3);
             result.EventsIn = consumed1 - consumed0;
             result.EventsOut = produced1 - produced0;
-            result.InputRate = Math.Round(result.EventsIn / elapsed, 2);
-            result.OutputRate = Math.Round(result.EventsOut / elapsed, 2);
+            result.KafkaInputRate = Math.Round(result.EventsIn / elapsed, 2);
+            result.KafkaOutputRate = Math.Round(result.EventsOut / elapsed, 2);
+            var (engineIn, inMethod) = engineRates.Input();
+            var (engineOut, outMethod) = engineRates.Output();
+            result.InputRate = double.IsFinite(engineIn) ? engineIn : result.KafkaInputRate;
+            result.OutputRate = double.IsFinite(engineOut) ? engineOut : result.KafkaOutputRate;
+            result.RateSource = $"input: {(double.IsFinite(engineIn) ? inMethod : "Kafka committed offsets")}; output: {(double.IsFinite(engineOut) ? outMethod : "Kafka result topic")}";
             result.LatencyP50Ms = recorder.PercentileMs(50);
             result.LatencyP99Ms = recorder.PercentileMs(99);
             result.LatencyP999Ms = recorder.PercentileMs(99.9);
@@ -394,7 +408,7 @@ public sealed class BenchmarkRunner
             {
                 GeneratorValid = genOk, GeneratorReason = genReason,
                 ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = rate,
-                EngineInputRate = engineRate, OffsetInputRate = result.InputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
+                EngineInputRate = engineIn, OffsetInputRate = result.KafkaInputRate, EngineOutputRate = engineOut, OffsetOutputRate = result.KafkaOutputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
                 InputEndedAfterEvents = inputEnded,
             };
             result.LatencyClock = collector.TimestampType switch
@@ -408,7 +422,7 @@ public sealed class BenchmarkRunner
                 _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
             var (valid, reason) = ValidityGate.Evaluate(gate, p.Thresholds);
             result.RateCheck = ValidityGate.RateCheck(gate, p.Thresholds);
-            if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: input rate {result.RateCheck}");
+            if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: engine and Kafka disagree: {result.RateCheck}");
             result.Valid = valid;
             result.InvalidReason = reason;
             result.Status = "Completed";

@@ -19,6 +19,9 @@ public sealed class ValidityInput
     /// <summary>Engine-reported input rate and the Kafka-offset input rate, for the cross-check (NaN = not available).</summary>
     public double EngineInputRate { get; init; } = double.NaN;
     public double OffsetInputRate { get; init; } = double.NaN;
+    /// <summary>Engine-reported sink rate and the result topic's growth rate, for the cross-check (NaN = not available).</summary>
+    public double EngineOutputRate { get; init; } = double.NaN;
+    public double OffsetOutputRate { get; init; } = double.NaN;
     /// <summary>Share of expected metric samples that are missing (0..1).</summary>
     public double MissingSampleFraction { get; init; }
     /// <summary>
@@ -48,18 +51,30 @@ public sealed class ValidityThresholds
 public static class ValidityGate
 {
     /// <summary>
-    /// Cross-check of the engine's own input rate against the Kafka committed-offset rate: "ok: ...", "mismatch: ..."
-    /// beyond the tolerance, or "n/a". Reported, not a validity condition: engines commit offsets only at checkpoints,
-    /// so the offset rate is coarse over short windows.
+    /// Cross-check of the engine's own rates against Kafka: input (engine sources vs the consumer group's committed
+    /// offsets) and output (engine sinks vs the result topic's growth). "ok: ..." when every available pair is within
+    /// the tolerance, "mismatch: ..." when one is not, "n/a" when no pair can be compared. Reported, not a validity
+    /// condition: engines commit input offsets only at checkpoints, so that side is coarse over short windows.
     /// </summary>
     public static string RateCheck(ValidityInput input, ValidityThresholds? thresholds = null)
     {
         var t = thresholds ?? new ValidityThresholds();
-        if (!double.IsFinite(input.EngineInputRate) || !double.IsFinite(input.OffsetInputRate) || input.OffsetInputRate <= 0) return "n/a";
-        var diff = Math.Abs(input.EngineInputRate - input.OffsetInputRate) / input.OffsetInputRate;
-        var text = string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
-            $"engine {input.EngineInputRate:0.##}/s vs Kafka offsets {input.OffsetInputRate:0.##}/s ({diff:P1}, tolerance {t.RateCrossCheckTolerance:P0})");
-        return diff > t.RateCrossCheckTolerance ? "mismatch: " + text : "ok: " + text;
+        var parts = new List<string>();
+        var mismatch = false;
+        void Pair(string what, double engine, double kafka)
+        {
+            if (!double.IsFinite(engine) || !double.IsFinite(kafka)) return;
+            if (kafka <= 0 && engine <= 0) { parts.Add($"{what} engine 0/s vs Kafka 0/s"); return; }
+            var diff = kafka > 0 ? Math.Abs(engine - kafka) / kafka : double.PositiveInfinity;
+            mismatch |= diff > t.RateCrossCheckTolerance;
+            parts.Add(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
+                $"{what} engine {engine:0.##}/s vs Kafka {kafka:0.##}/s ({(double.IsInfinity(diff) ? "n/a" : diff.ToString("P1", global::System.Globalization.CultureInfo.InvariantCulture))})"));
+        }
+        Pair("input", input.EngineInputRate, input.OffsetInputRate);
+        Pair("output", input.EngineOutputRate, input.OffsetOutputRate);
+        if (parts.Count == 0) return "n/a";
+        var text = string.Join("; ", parts) + string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $", tolerance {t.RateCrossCheckTolerance:P0}");
+        return (mismatch ? "mismatch: " : "ok: ") + text;
     }
 
     public static (bool Valid, string Reason) Evaluate(ValidityInput input, ValidityThresholds? thresholds = null)

@@ -113,6 +113,16 @@ public sealed record StreamJobMetrics(StreamJobHandle Job, IReadOnlyList<StreamO
         }
     }
 
+    /// <summary>Σ cumulative records into the sink subtasks; -1 if the engine keeps no counters.</summary>
+    public long SinkRecordsIn
+    {
+        get
+        {
+            var sink = Operators.Where(o => o.IsSink).Select(o => o.RecordsIn).ToList();
+            return sink.Count == 0 || sink.Any(v => v < 0) ? -1 : sink.Sum();
+        }
+    }
+
     /// <summary>Σ records/s into the sink subtasks; NaN if none reported.</summary>
     public double SinkRecordsPerSecond => SumOrNaN(Operators.Where(o => o.IsSink).Select(o => o.RecordsInPerSecond));
 

@@ -14,10 +14,11 @@ namespace PiBench.Commands;
 /// steady, at the latest after -WarmupSeconds; -FixedWarmup always waits the full warm-up), measure -MeasureSeconds,
 /// stop the query and the generator, and write a BenchmarkResult to the pipeline at once. The cell's topics are then
 /// deleted (-KeepTopics keeps them).</para>
-/// <para>Input rate = events the engine's consumer group committed over the window (Kafka offsets, timed on both
-/// ends), cross-checked with the engine's own source rate (RateCheck). Engines commit offsets only when they
-/// checkpoint, so over a window W with checkpoint interval C the input rate is uncertain by up to about C/W: measure at
-/// least ten checkpoint intervals. Output rate = growth of the result topic. Latency = the broker's log-append time of
+/// <para>InputRate and OutputRate = the engine's own figures over the window (records out of its sources and into its
+/// sinks: Flink's counters, exact; Arroyo's smoothed rates, averaged over samples every 5 s; RateSource says which),
+/// cross-checked with Kafka (KafkaInputRate from the consumer group's committed offsets, KafkaOutputRate from the result
+/// topic's growth; RateCheck, tolerance 5 %, a mismatch is a warning). Engines commit offsets only when they checkpoint,
+/// so over a window W with checkpoint interval C the Kafka input rate is uncertain by up to about C/W. Latency = the broker's log-append time of
 /// each result minus the event time (or window end) it carries: both topics are created with
 /// message.timestamp.type=LogAppendTime and each event's time is its intended send time on this host (Pi1, beside the
 /// broker), so both ends are read off one clock and generator delays count (LatencyClock says which clock was used).

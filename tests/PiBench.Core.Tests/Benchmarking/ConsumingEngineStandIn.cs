@@ -17,12 +17,47 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
 {
     private readonly string _bootstrap;
     private readonly Dictionary<string, (Thread Thread, CancellationTokenSource Stop)> _workers = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RateMeter> _meters = new();
+
+    /// <summary>Records/s consumed and produced by one pipeline over the last 5 s (or since it started).</summary>
+    private sealed class RateMeter
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly Queue<(double T, long In, long Out)> _points = new();
+        public long In;
+        public long Out;
+
+        public void Tick()
+        {
+            lock (_points)
+            {
+                var now = _clock.Elapsed.TotalSeconds;
+                if (_points.Count > 0 && now - _points.Last().T < 0.25) return;
+                _points.Enqueue((now, Interlocked.Read(ref In), Interlocked.Read(ref Out)));
+                while (_points.Count > 2 && now - _points.Peek().T > 5) _points.Dequeue();
+            }
+        }
+
+        public (double Source, double Sink) Rates()
+        {
+            Tick();
+            lock (_points)
+            {
+                if (_points.Count < 2) return (0, 0);
+                var (a, b) = (_points.Peek(), _points.Last());
+                var span = b.T - a.T;
+                return span <= 0 ? (0, 0) : ((b.In - a.In) / span, (b.Out - a.Out) / span);
+            }
+        }
+    }
     private readonly CancellationTokenSource _dispose = new();
     private readonly Thread _watcher;
 
     public ConsumingEngineStandIn(string bootstrapServers)
     {
         _bootstrap = bootstrapServers;
+        // The engine's metrics report what really flows, as an engine's would (over the last few seconds).
+        Engine.LiveRates = id => _meters.TryGetValue(id, out var m) ? m.Rates() : (0, 0);
         _watcher = new Thread(Watch) { IsBackground = true, Name = "standin-watch" };
         _watcher.Start();
     }
@@ -54,7 +89,8 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
                         var group = GroupRegex().Match(p.Query) is { Success: true } g ? g.Groups[1].Value : "standin-" + p.Id;
                         var cts = new CancellationTokenSource();
                         var partitions = p.Parallelism;
-                        var t = new Thread(() => Work(input, output, group, partitions, cts.Token)) { IsBackground = true, Name = "standin-" + p.Id };
+                        var meter = _meters.GetOrAdd(p.Id, _ => new RateMeter());
+                        var t = new Thread(() => Work(input, output, group, partitions, meter, cts.Token)) { IsBackground = true, Name = "standin-" + p.Id };
                         _workers[p.Id] = (t, cts);
                         t.Start();
                     }
@@ -75,7 +111,7 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
         w.Thread.Join(TimeSpan.FromSeconds(10));
     }
 
-    private void Work(string input, string output, string group, int partitions, CancellationToken stop)
+    private void Work(string input, string output, string group, int partitions, RateMeter meter, CancellationToken stop)
     {
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
         {
@@ -99,8 +135,10 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
             ConsumeResult<Ignore, byte[]>? r;
             try { r = consumer.Consume(TimeSpan.FromMilliseconds(50)); }
             catch (ConsumeException) { continue; }
+            meter.Tick();
             if (r?.Message?.Value is null) continue;
             processed++;
+            Interlocked.Increment(ref meter.In);
             using var doc = JsonDocument.Parse(r.Message.Value);
             if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object) continue;
             var dateTime = bid.GetProperty("dateTime").GetString()!;
@@ -109,7 +147,7 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
             var wait = eventMs + AddedDelayMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             if (wait > 0 && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(wait, 5000)))) break;
             var json = $"{{\"auction\":{bid.GetProperty("auction").GetInt64()},\"bidder\":{bid.GetProperty("bidder").GetInt64()},\"price\":{bid.GetProperty("price").GetInt64()},\"datetime\":\"{dateTime}\"}}";
-            producer.Produce(output, new Message<Null, string> { Value = json }, _ => Interlocked.Increment(ref _written));
+            producer.Produce(output, new Message<Null, string> { Value = json }, _ => { Interlocked.Increment(ref _written); Interlocked.Increment(ref meter.Out); });
             consumer.StoreOffset(r);
         }
         producer.Flush(TimeSpan.FromSeconds(5));

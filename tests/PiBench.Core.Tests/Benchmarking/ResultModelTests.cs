@@ -102,8 +102,12 @@ public sealed class ValidityGateTests
         // The rate cross-check is reported, not a validity condition.
         var mismatch = new ValidityInput { EngineInputRate = 8000, OffsetInputRate = 10_000 };
         Assert.True(ValidityGate.Evaluate(mismatch).Valid);
-        Assert.StartsWith("mismatch: engine 8000/s vs Kafka offsets 10000/s (20.0 %", ValidityGate.RateCheck(mismatch));
+        Assert.Equal("mismatch: input engine 8000/s vs Kafka 10000/s (20.0 %), tolerance 5 %", ValidityGate.RateCheck(mismatch));
         Assert.StartsWith("ok: ", ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 9990, OffsetInputRate = 10_000 }));
+        // Output is checked too: engine sink records against the result topic's growth.
+        Assert.Equal("mismatch: input engine 9990/s vs Kafka 10000/s (0.1 %); output engine 500/s vs Kafka 1000/s (50.0 %), tolerance 5 %",
+            ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 9990, OffsetInputRate = 10_000, EngineOutputRate = 500, OffsetOutputRate = 1000 }));
+        Assert.StartsWith("mismatch: input engine 2001/s vs Kafka 0/s (n/a)", ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 2001, OffsetInputRate = 0 }));
         Assert.Equal("n/a", ValidityGate.RateCheck(new ValidityInput()));
         Assert.Contains("metric samples missing", ValidityGate.Evaluate(new ValidityInput { MissingSampleFraction = 0.5 }).Reason);
         Assert.Contains("input ended inside the window after 5000 events", ValidityGate.Evaluate(new ValidityInput { InputEndedAfterEvents = 5000 }).Reason);

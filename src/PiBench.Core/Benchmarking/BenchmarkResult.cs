@@ -59,6 +59,10 @@ public sealed class BenchmarkResult
     public long Seed { get; set; }
     public string EngineVersion { get; set; } = "";
     public DateTimeOffset StartedAt { get; set; }
+    /// <summary>Seconds of warm-up before the window opened.</summary>
+    public double WarmupS { get; set; }
+    /// <summary>How the window's start was chosen: "detected after N s (series)", "not detected within N s ...", or "fixed warm-up N s".</summary>
+    public string SteadyState { get; set; } = "";
     /// <summary>Length of the measured window, seconds.</summary>
     public double DurationS { get; set; }
 

@@ -322,21 +322,51 @@ public sealed class BenchmarkRunner
                 _log, ct).ConfigureAwait(false);
             result.Seed = p.Seed ?? 0;
 
-            // Warm-up: consumed events per second until the series is steady (or the warm-up ends).
-            var series = new List<double>();
+            // Warm-up: the input throughput, one sample per second, until the series is steady (or the warm-up ends).
+            // The engine's own source figures when it gives them (Flink counters per second, Arroyo's rate); otherwise
+            // the consumer group's committed offsets, which move only at checkpoints and so rarely look steady.
+            var engineSeries = new List<double>();
+            var kafkaSeries = new List<double>();
+            var engineUsable = true;
             var last = offsets.Consumed(inputTopic, p.Partitions);
+            StreamJobMetrics? lastMetrics = null;
             var sw = Stopwatch.StartNew();
             var warmupEnd = p.WarmupSeconds;
+            var detected = false;
             for (var s = 1; s <= p.WarmupSeconds; s++)
             {
                 Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
                 await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
                 var now = offsets.Consumed(inputTopic, p.Partitions);
-                series.Add(now - last);
+                kafkaSeries.Add(now - last);
                 last = now;
-                if (!p.FixedWarmup && SteadyState.Detect(series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; break; }
+                if (p.FixedWarmup) continue;
+                if (engineUsable)
+                {
+                    try
+                    {
+                        var m = await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false);
+                        var span = lastMetrics is null ? 0 : (m.SampledAt - lastMetrics.SampledAt).TotalSeconds;
+                        var sample = lastMetrics is not null && m.SourceRecordsOut >= 0 && lastMetrics.SourceRecordsOut >= 0 && span > 0
+                            ? (m.SourceRecordsOut - lastMetrics.SourceRecordsOut) / span
+                            : m.SourceRecordsOut >= 0 ? double.NaN : m.SourceRecordsPerSecond;
+                        lastMetrics = m;
+                        if (double.IsFinite(sample)) engineSeries.Add(sample);
+                        else if (m.SourceRecordsOut < 0) engineUsable = false; // no counters and no rate: use Kafka
+                    }
+                    catch (PiBenchException) { engineUsable = false; }
+                }
+                var series = engineUsable ? engineSeries : kafkaSeries;
+                if (SteadyState.Detect(series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; detected = true; break; }
             }
-            _log?.Verbose($"{q} repetition {rep}: measuring after {warmupEnd} s of warm-up{(warmupEnd < p.WarmupSeconds ? " (steady state)" : "")}.");
+            var seriesName = engineUsable ? "engine source rate" : "Kafka committed offsets";
+            result.WarmupS = warmupEnd;
+            result.SteadyState = p.FixedWarmup ? $"fixed warm-up {p.WarmupSeconds} s"
+                : detected ? $"detected after {warmupEnd} s ({seriesName})"
+                : $"not detected within {p.WarmupSeconds} s ({seriesName}); measured after the longest warm-up";
+            if (!p.FixedWarmup && !detected && p.WarmupSeconds > 0)
+                _log?.Warning($"{q} repetition {rep}: throughput was not steady within the {p.WarmupSeconds}-s warm-up ({seriesName}); the window opened anyway (SteadyState says so).");
+            _log?.Verbose($"{q} repetition {rep}: measuring after {warmupEnd} s of warm-up ({result.SteadyState}).");
 
             // Measurement window.
             var t0 = DateTimeOffset.UtcNow;

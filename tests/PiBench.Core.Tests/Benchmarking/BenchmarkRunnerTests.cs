@@ -150,4 +150,29 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public async Task TheWindowOpens_WhenTheEnginesSourceRateIsSteady()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-steady-{Guid.NewGuid():N}");
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var standIn = new ConsumingEngineStandIn(cluster.BootstrapServers) { AddedDelayMs = 20 };
+        try
+        {
+            var plan = Plan(standIn, cluster.BootstrapServers, dir, 1);
+            var seen = new List<BenchmarkResult>();
+            await new BenchmarkRunner(new BenchmarkPlan
+            {
+                Engine = plan.Engine, Queries = plan.Queries, Repetitions = 1, EventsPerSecond = 400, TotalEvents = 100_000, Parallelism = 2, Partitions = 2,
+                WarmupSeconds = 25, MeasureSeconds = 2, FixedWarmup = false, BootstrapServers = cluster.BootstrapServers, OutputDirectory = dir,
+            }).RunAsync(seen.Add, CancellationToken.None);
+            var r = Assert.Single(seen);
+            output.WriteLine($"{r.SteadyState}; warm-up {r.WarmupS} s");
+            // Five-sample windows need ten samples before the first verdict: at least 10 s.
+            Assert.StartsWith("detected after ", r.SteadyState);
+            Assert.EndsWith("(engine source rate)", r.SteadyState);
+            Assert.InRange(r.WarmupS, 10, 24);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }

@@ -18,6 +18,16 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
     }
 
     [Fact]
+    public void TheDefaultQueries_LeaveOutWhatTheEngineCannotRun_WithAWarning()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-whatif-{Guid.NewGuid():N}");
+        var r = fx.Run("Invoke-Benchmark -System Arroyo -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -WhatIf",
+            new Dictionary<string, object?> { ["dir"] = dir }).AssertNoErrors();
+        Assert.Contains(r.Warnings, w => w.StartsWith("q4 is left out: ", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
     public void UnsupportedQuery_FailsBeforeAnythingRuns()
     {
         var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q4 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics");

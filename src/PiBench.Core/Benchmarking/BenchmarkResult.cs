@@ -35,6 +35,8 @@ public sealed class BenchmarkResult
     public double LatencyP99Ms { get; set; } = double.NaN;
     public double LatencyP999Ms { get; set; } = double.NaN;
     public double LatencyMaxMs { get; set; } = double.NaN;
+    /// <summary>What the latency is measured against: "event time of the bid", "window end", ... or "none: ..." (no latency figure).</summary>
+    public string LatencyReference { get; set; } = "";
     /// <summary>
     /// Whose clock stamped the results the latency was measured against: "broker" (LogAppendTime on Pi1's broker, the
     /// clock the event times come from: one clock), "producer (CreateTime...)" (the engine's own stamps: two clocks),

@@ -13,7 +13,8 @@ namespace PiBench.Core.Benchmarking;
 public sealed class BenchmarkPlan
 {
     public StreamEngineSettings Engine { get; init; } = new();
-    public IReadOnlyList<string> Queries { get; init; } = new[] { "q1", "q2", "q3", "q4", "q5", "q7", "q8" };
+    private IReadOnlyList<string> _queries = new[] { "q1", "q2", "q3", "q4", "q5", "q7", "q8" };
+    public IReadOnlyList<string> Queries { get => _queries; init => _queries = value; }
     public int Repetitions { get; init; } = 3;
     public double EventsPerSecond { get; init; } = 10_000;
     public long TotalEvents { get; init; } = 10_000_000;
@@ -52,6 +53,14 @@ public sealed class BenchmarkPlan
     public int StepSlackSeconds { get; init; } = 30;
 
     public bool Sustainable => string.Equals(Mode, "Sustainable", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A copy of this plan with other queries.</summary>
+    public BenchmarkPlan WithQueries(IReadOnlyList<string> queries)
+    {
+        var copy = (BenchmarkPlan)MemberwiseClone();
+        copy._queries = queries;
+        return copy;
+    }
 
     /// <summary>Events a step at <paramref name="rate"/> needs: warm-up + measurement + slack (Sustainable mode ignores TotalEvents).</summary>
     public long StepEvents(double rate) => (long)Math.Ceiling(rate * (WarmupSeconds + MeasureSeconds + StepSlackSeconds));
@@ -303,10 +312,23 @@ public sealed class BenchmarkRunner
         try
         {
             Report(label, percent, "Submitting the query");
-            run = await NexmarkQueryRunner.SubmitAsync(engine, query, new NexmarkRenderOptions
+            var render = new NexmarkRenderOptions
             {
                 BootstrapServers = p.BootstrapServers, Topic = inputTopic, GroupId = groupId, Parallelism = p.Parallelism, ResultTopic = resultTopic,
-            }, null, ct).ConfigureAwait(false);
+                LatencyVariant = true,
+            };
+            result.LatencyReference = query.LatencyReference.Length > 0 ? query.LatencyReference : "none: the query's output carries no event time";
+            try
+            {
+                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render, null, ct).ConfigureAwait(false);
+            }
+            catch (PiBenchException ex) when (ex.ErrorId == EngineErrorIds.SqlError && query.LatencySql.Length > 0)
+            {
+                // The engine refused the latency variant (its extra latency_ts column): run the plain query, without a latency figure.
+                _log?.Warning($"{q}: {p.Engine.System} rejected the latency variant ({ex.Message}); running the plain query, latency is not measured.");
+                result.LatencyReference = "none: the engine rejected the latency variant";
+                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render with { LatencyVariant = false }, null, ct).ConfigureAwait(false);
+            }
             await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
 
             Report(label, percent, "Starting the generator");
@@ -448,6 +470,8 @@ public sealed class BenchmarkRunner
                 var t when embedded => $"producer ({t}; the embedded mock cannot apply LogAppendTime)",
                 var t => $"producer ({t})",
             };
+            if (collector.Records > 0 && collector.Unparsed == collector.Records && !result.LatencyReference.StartsWith("none", StringComparison.Ordinal))
+                _log?.Warning($"{q} repetition {rep}: none of the {collector.Records} results carried a readable event time or window end; no latency figure.");
             if (!embedded && collector.TimestampType is "CreateTime" or "Mixed")
                 _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
             var (valid, reason) = ValidityGate.Evaluate(gate, p.Thresholds);

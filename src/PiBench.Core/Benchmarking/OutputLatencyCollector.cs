@@ -7,12 +7,17 @@ namespace PiBench.Core.Benchmarking;
 /// <summary>Reads the event time (or window end) a query result carries.</summary>
 public static class ResultEventTime
 {
-    /// <summary>Fields looked up, in order: window end for windowed queries, else the event's own time.</summary>
-    public static readonly string[] Fields = { "window_end", "windowEnd", "wend", "dateTime", "datetime", "date_time", "event_time", "eventTime" };
+    /// <summary>
+    /// Fields looked up, in order: latency_ts (the latency variants' column: event time or window end), then window
+    /// ends, then the event's own time.
+    /// </summary>
+    public static readonly string[] Fields = { "latency_ts", "window_end", "windowEnd", "wend", "dateTime", "datetime", "date_time", "event_time", "eventTime" };
 
     /// <summary>
-    /// Extracts a Unix-millisecond time from a top-level JSON field of <paramref name="json"/>: a number (epoch ms) or
-    /// a string (ISO 8601 or "yyyy-MM-dd HH:mm:ss[.fff]", read as UTC when it has no offset).
+    /// Extracts a Unix-millisecond time from a top-level JSON field of <paramref name="json"/>, or from the "after"
+    /// row of a debezium-json change record (updating Flink results; a delete has no "after" and yields nothing):
+    /// a number (epoch ms) or a string (ISO 8601 / RFC 3339, or "yyyy-MM-dd HH:mm:ss[.fff]", read as UTC when it has
+    /// no offset).
     /// </summary>
     public static bool TryExtractMs(ReadOnlySpan<byte> json, out long ms)
     {
@@ -22,22 +27,31 @@ public static class ResultEventTime
         {
             var r = new Utf8JsonReader(json);
             if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return false;
-            while (r.Read())
-            {
-                if (r.TokenType == JsonTokenType.EndObject && r.CurrentDepth == 0) break;
-                if (r.TokenType != JsonTokenType.PropertyName || r.CurrentDepth != 1) { if (r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) r.Skip(); continue; }
-                var name = r.GetString()!;
-                if (!r.Read()) return false;
-                if (Array.IndexOf(Fields, name) < 0) { r.Skip(); continue; }
-                if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) found[name] = n;
-                else if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) found[name] = (long)d;
-                else if (r.TokenType == JsonTokenType.String && TryParseTime(r.GetString()!, out var t)) found[name] = t;
-            }
+            ReadObject(ref r, found, allowAfter: true);
         }
         catch (JsonException) { return false; }
         foreach (var f in Fields)
             if (found.TryGetValue(f, out ms)) return true;
         return false;
+    }
+
+    /// <summary>Reads the properties of the object whose StartObject <paramref name="r"/> is on.</summary>
+    private static void ReadObject(ref Utf8JsonReader r, Dictionary<string, long> found, bool allowAfter)
+    {
+        var depth = r.CurrentDepth;
+        while (r.Read())
+        {
+            if (r.TokenType == JsonTokenType.EndObject && r.CurrentDepth == depth) return;
+            if (r.TokenType != JsonTokenType.PropertyName) continue;
+            var name = r.GetString()!;
+            if (!r.Read()) throw new JsonException("truncated");
+            if (allowAfter && name == "after" && r.TokenType == JsonTokenType.StartObject) { ReadObject(ref r, found, allowAfter: false); continue; }
+            if (r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) { r.Skip(); continue; }
+            if (Array.IndexOf(Fields, name) < 0) continue;
+            if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) found[name] = n;
+            else if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) found[name] = (long)d;
+            else if (r.TokenType == JsonTokenType.String && TryParseTime(r.GetString()!, out var t)) found[name] = t;
+        }
     }
 
     internal static bool TryParseTime(string s, out long ms)

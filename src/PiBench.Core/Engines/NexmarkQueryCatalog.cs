@@ -27,6 +27,13 @@ public sealed class NexmarkQuery
     public string Parameters { get; init; } = "";
     /// <summary>Embedded resource path of the query file, e.g. <c>Queries/Flink/q5.sql</c>.</summary>
     public string Resource { get; init; } = "";
+    /// <summary>What Invoke-Benchmark measures this query's latency against (e.g. "window end"); "" = no latency figure.</summary>
+    public string LatencyReference { get; init; } = "";
+    /// <summary>
+    /// The latency variant (sink DDL and INSERT with an extra latency_ts column) used when results are captured for a
+    /// benchmark; "" when the plain query already carries its event time (q0, q1) or none exists.
+    /// </summary>
+    public string LatencySql { get; init; } = "";
 }
 
 /// <summary>A suite default of one query and the SQL fragment that carries it in each dialect.</summary>
@@ -43,6 +50,8 @@ public sealed record NexmarkRenderOptions
     public int Parallelism { get; init; } = 9;
     /// <summary>When set, the discarding sink is replaced by a Kafka sink writing to this topic (result capture).</summary>
     public string? ResultTopic { get; init; }
+    /// <summary>With <see cref="ResultTopic"/>: use the query's latency variant (an extra latency_ts column) where there is one.</summary>
+    public bool LatencyVariant { get; init; }
     /// <summary>Extra placeholder values (NEXMARK_DIR, FLINK_HOME, STARTUP_MODE, …) that override the defaults.</summary>
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
     public DateTimeOffset SubmitTime { get; init; } = DateTimeOffset.UtcNow;
@@ -79,6 +88,7 @@ public sealed partial class NexmarkQueryCatalog
             _sourceFiles[system] = (source[system.ToString()] as JsonArray ?? []).Select(n => "Queries/" + n!.GetValue<string>()).ToList();
         foreach (var (k, v) in source["defaults"] as JsonObject ?? []) _defaults[k] = v!.GetValue<string>();
         var names = new List<string>();
+        var latency = index["latency"] as JsonObject;
         foreach (var q in index["queries"] as JsonArray ?? [])
         {
             var name = q!["name"]!.GetValue<string>();
@@ -93,6 +103,7 @@ public sealed partial class NexmarkQueryCatalog
                 var supported = per["supported"]!.GetValue<bool>();
                 var resource = $"Queries/{system}/{name}.sql";
                 var sql = TryReadResource(assembly, resource) ?? "";
+                var latencySql = TryReadResource(assembly, $"Queries/{system}/latency/{name}.sql") ?? "";
                 _queries.Add(new NexmarkQuery
                 {
                     Name = name,
@@ -109,6 +120,8 @@ public sealed partial class NexmarkQueryCatalog
                     Changelog = q["changelog"]?.GetValue<bool>() ?? false,
                     Parameters = string.Join("; ", parameters.Select(p => $"{p.Name}={p.Value}")),
                     Resource = sql.Length > 0 ? resource : "",
+                    LatencyReference = latency?[name]?[system.ToString().ToLowerInvariant()]?.GetValue<string>() ?? "",
+                    LatencySql = latencySql.Length > 0 ? StripHeader(latencySql) : "",
                 });
             }
         }
@@ -170,16 +183,18 @@ public sealed partial class NexmarkQueryCatalog
 
         var body = query.Sql;
         if (!string.IsNullOrWhiteSpace(options.ResultTopic))
-            body = WithKafkaSink(query, system, options.ResultTopic!, options.BootstrapServers);
+            body = WithKafkaSink(query, system, options.ResultTopic!, options.BootstrapServers,
+                options.LatencyVariant && query.LatencySql.Length > 0 ? query.LatencySql : null);
         var parts = SourceFiles(system).Select(f => StripHeader(Resource(f))).Append(body);
         return SqlScript.Render(string.Join("\n\n", parts.Select(p => p.Trim())) + "\n", values, $"{query.Name} ({query.System})");
     }
 
     /// <summary>Replaces the discarding sink's WITH clause with a Kafka sink (JSON, or debezium-json for updating Flink results).</summary>
-    internal static string WithKafkaSink(NexmarkQuery query, StreamSystem system, string topic, string bootstrapServers)
+    internal static string WithKafkaSink(NexmarkQuery query, StreamSystem system, string topic, string bootstrapServers, string? sql = null)
     {
+        sql ??= query.Sql;
         var regex = system == StreamSystem.Flink ? FlinkBlackhole() : ArroyoBlackhole();
-        if (regex.Matches(query.Sql).Count != 1)
+        if (regex.Matches(sql).Count != 1)
             throw new PiBenchException("QueryResultCaptureUnsupported", PiBenchErrorCategory.InvalidOperation,
                 $"{query.Name} ({query.System}) does not write to a discarding sink, so its result cannot be captured to Kafka.",
                 query.Name, "Run it without -ResultTopic.");
@@ -188,7 +203,7 @@ public sealed partial class NexmarkQueryCatalog
         var with = system == StreamSystem.Flink
             ? $"WITH (\n  'connector' = 'kafka',\n  'topic' = '{t}',\n  'properties.bootstrap.servers' = '{b}',\n  'format' = '{(query.Changelog ? "debezium-json" : "json")}'\n)"
             : $"WITH (\n  connector = 'kafka',\n  bootstrap_servers = '{b}',\n  topic = '{t}',\n  type = 'sink',\n  format = 'json'\n)";
-        return regex.Replace(query.Sql, with.Replace("$", "$$"));
+        return regex.Replace(sql, with.Replace("$", "$$"));
     }
 
     public static PiBenchException Unsupported(NexmarkQuery query) =>

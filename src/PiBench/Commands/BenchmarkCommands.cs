@@ -10,7 +10,7 @@ namespace PiBench.Commands;
 /// <summary>Runs the Nexmark benchmark on Arroyo or Flink and writes one measured result per query and repetition.</summary>
 /// <remarks>
 /// <para>For each query and repetition: fresh input and result topics (one partition per worker), submit the query,
-/// wait until it runs, start the Nexmark generator, warm up (the window opens once the consumed-events series is
+/// wait until it runs, start the Nexmark generator, warm up (the window opens once the engine's source rate is
 /// steady, at the latest after -WarmupSeconds; -FixedWarmup always waits the full warm-up), measure -MeasureSeconds,
 /// stop the query and the generator, and write a BenchmarkResult to the pipeline at once. The cell's topics are then
 /// deleted (-KeepTopics keeps them).</para>
@@ -52,7 +52,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [ValidateSet("Arroyo", "Flink")]
     public string System { get; set; } = "";
 
-    /// <summary>Queries to run, in order (default: the topology's benchmark.queries, q1,q2,q3,q4,q5,q7,q8).</summary>
+    /// <summary>Queries to run, in order (default: the topology's benchmark.queries, q1,q2,q3,q4,q5,q7,q8, leaving out with a warning those the engine cannot run, e.g. q4 on Arroyo).</summary>
     [Parameter]
     public string[]? Query { get; set; }
 
@@ -231,7 +231,15 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             },
         };
         if (plan.Sustainable) plan.Search.Validate(); // e.g. -MaxEventsPerSecond below the start rate: fails before anything runs
-        foreach (var q in plan.Queries) // unknown or unsupported queries fail before anything runs
+        if (Query is not { Length: > 0 })
+        {
+            // The default list (the topology's benchmark.queries) is for both engines: leave out what this one cannot run.
+            var skipped = plan.Queries.Where(q => NexmarkQueryCatalog.Default.Get(q, system) is { Supported: false }).ToList();
+            foreach (var q in skipped)
+                WriteWarning($"{q} is left out: {NexmarkQueryCatalog.Default.Get(q, system).Notes} (pass -Query to choose the queries).");
+            if (skipped.Count > 0) plan = plan.WithQueries(plan.Queries.Except(skipped, StringComparer.OrdinalIgnoreCase).ToList());
+        }
+        foreach (var q in plan.Queries) // unknown or unsupported queries asked for by name fail before anything runs
             if (NexmarkQueryCatalog.Default.Get(q, system) is { Supported: false } unsupported)
                 ThrowTerminatingError(NexmarkQueryCatalog.Unsupported(unsupported));
 

@@ -46,6 +46,7 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
                 Assert.InRange(r.InputRate, 400 * 0.7, 400 * 1.3);      // the engine's own figure ...
                 Assert.InRange(r.KafkaInputRate, 400 * 0.7, 400 * 1.3); // ... and Kafka's committed offsets
                 Assert.StartsWith("input: engine rate, mean of ", r.RateSource); // Arroyo reports smoothed rates, no counters
+                Assert.Equal("event time of the bid", r.LatencyReference);
                 Assert.Contains("input engine ", r.RateCheck);
                 Assert.True(r.EventsOut > 0);
                 Assert.InRange(r.DurationS, 3.5, 10);
@@ -174,5 +175,39 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.InRange(r.WarmupS, 10, 24);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task AnEngineThatRejectsTheLatencyVariant_RunsThePlainQuery_AndSaysLatencyIsNotMeasured()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-variant-{Guid.NewGuid():N}");
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var standIn = new ConsumingEngineStandIn(cluster.BootstrapServers) { AddedDelayMs = 20 };
+        standIn.Engine.RejectQueryContaining = "latency_ts";
+        try
+        {
+            var plan = Plan(standIn, cluster.BootstrapServers, dir, 1);
+            var seen = new List<BenchmarkResult>();
+            var log = new ListLog();
+            await new BenchmarkRunner(new BenchmarkPlan
+            {
+                Engine = plan.Engine, Queries = new[] { "q2" }, Repetitions = 1, EventsPerSecond = 200, TotalEvents = 100_000, Parallelism = 2, Partitions = 2,
+                WarmupSeconds = 1, MeasureSeconds = 2, FixedWarmup = true, BootstrapServers = cluster.BootstrapServers, OutputDirectory = dir,
+            }, log: log).RunAsync(seen.Add, CancellationToken.None);
+            var r = Assert.Single(seen);
+            Assert.Equal("Completed", r.Status);
+            Assert.Equal("none: the engine rejected the latency variant", r.LatencyReference);
+            var p = Assert.Single(standIn.Engine.Pipelines); // validation refused the variant; only the plain query was created
+            Assert.DoesNotContain("latency_ts", p.Query);
+            Assert.Contains(log.Warnings, w => w.Contains("rejected the latency variant"));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    private sealed class ListLog : ILogSink
+    {
+        public List<string> Warnings { get; } = new();
+        public void Verbose(string message) { }
+        public void Warning(string message) { lock (Warnings) Warnings.Add(message); }
     }
 }

@@ -20,6 +20,23 @@ public sealed class ResultEventTimeTests
     }
 
     [Theory]
+    // The latency variants' column wins over the event's own time.
+    [InlineData("{\"auction\":1,\"dateTime\":\"2025-12-01 10:00:00.000\",\"latency_ts\":\"2025-12-01 10:00:10.000\"}", 1764583210000)]
+    // Arroyo's JSON sink writes RFC 3339.
+    [InlineData("{\"auction\":1,\"num\":3,\"latency_ts\":\"2025-12-01T10:00:10Z\"}", 1764583210000)]
+    // Flink's debezium-json for updating results: the time is in the "after" row.
+    [InlineData("{\"before\":{\"id\":10,\"final\":5,\"latency_ts\":\"2025-12-01 10:00:00.000\"},\"after\":{\"id\":10,\"final\":7,\"latency_ts\":\"2025-12-01 10:00:02.500\"},\"op\":\"u\"}", 1764583202500)]
+    public void Extracts_TheLatencyColumn_IncludingFromChangeRecords(string json, long expected)
+    {
+        Assert.True(ResultEventTime.TryExtractMs(Encoding.UTF8.GetBytes(json), out var ms));
+        Assert.Equal(expected, ms);
+    }
+
+    [Fact]
+    public void ADeleteChangeRecord_HasNoTime() =>
+        Assert.False(ResultEventTime.TryExtractMs(Encoding.UTF8.GetBytes("{\"before\":{\"id\":10},\"after\":null,\"op\":\"d\"}"), out _));
+
+    [Theory]
     [InlineData("{\"auction\":1}")]
     [InlineData("not json")]
     [InlineData("[1,2]")]

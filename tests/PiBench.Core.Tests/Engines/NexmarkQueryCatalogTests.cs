@@ -24,6 +24,45 @@ public sealed class NexmarkQueryCatalogTests
             .ToDictionary(b => b.Name, b => Norm(b.Sql));
     });
 
+    /// <summary>Column names of the sink table a script creates.</summary>
+    private static List<string> SinkColumns(string sql)
+    {
+        var m = Regex.Match(sql, @"CREATE TABLE nexmark_q\d+ \((?<cols>.*?)\) WITH", RegexOptions.Singleline);
+        Assert.True(m.Success, sql);
+        return m.Groups["cols"].Value.Split(',').Select(c => c.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0].Trim('`')).ToList();
+    }
+
+    [Theory]
+    [InlineData("Flink", "q1,q2,q3,q4,q5,q7,q8")]
+    [InlineData("Arroyo", "q1,q2,q3,q5,q7,q8")]
+    public void EveryDefaultBenchmarkQuery_CarriesAnEventTimeOrWindowEnd_IntoItsCapturedResults(string system, string names)
+    {
+        var engine = Enum.Parse<StreamSystem>(system);
+        foreach (var name in names.Split(','))
+        {
+            var q = Catalog.Get(name, engine);
+            Assert.False(string.IsNullOrEmpty(q.LatencyReference), $"{name}/{system} has no latency reference");
+            var captured = Catalog.Render(q, Options with { ResultTopic = "out", LatencyVariant = true });
+            var plain = Catalog.Render(q, Options with { ResultTopic = "out" });
+            var cols = SinkColumns(captured);
+            if (q.LatencySql.Length == 0)
+            {
+                // The published query already emits the event time.
+                Assert.Contains(cols, c => c.Equals("dateTime", StringComparison.OrdinalIgnoreCase));
+                Assert.Equal(plain, captured);
+                continue;
+            }
+            // The variant = the plain sink plus latency_ts, filled by the INSERT, and sent to Kafka like the plain one.
+            Assert.Equal(SinkColumns(plain).Append("latency_ts"), cols);
+            Assert.Matches(@"AS latency_ts", captured);
+            Assert.Contains("'out'", captured);
+            Assert.DoesNotContain("blackhole", captured);
+            // Get-NexmarkQuery still shows the published text.
+            Assert.DoesNotContain("latency_ts", q.Sql);
+            Assert.Equal(Catalog.Render(q, Options), Catalog.Render(q, Options with { LatencyVariant = true })); // no capture: plain
+        }
+    }
+
     [Fact]
     public void Catalog_HasQ0ToQ22_ForBothEngines_WithTheSamePropertiesOnEveryRow()
     {

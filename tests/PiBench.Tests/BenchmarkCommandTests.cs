@@ -152,7 +152,12 @@ public sealed class BenchmarkLabTests(ModuleFixture fx, PiBench.Tests.Lab.SshLab
             Assert.True((double)o.Properties["CpuCoreSeconds"].Value > 0);
             Assert.InRange((double)o.Properties["CpuPercentPerNode"].Value, 0, 100);
             Assert.True((double)o.Properties["MemoryPeakMB"].Value > 0);
+            // The sshd lab has no Docker daemon: one warning for the run, no engine containers, so no engine figures.
+            Assert.Single(r.Warnings, w => w.StartsWith("Docker API not reachable on ", StringComparison.Ordinal));
+            Assert.True(double.IsNaN((double)o.Properties["EngineCpuCoreSeconds"].Value));
+            Assert.True(double.IsNaN((double)o.Properties["EngineMemoryPeakMB"].Value));
             var json = File.ReadAllText(Directory.GetFiles(dir, "*.json")[0]);
+            Assert.Contains("\"Containers\": [", json);
             Assert.Contains("\"Node\": \"pi3\"", json);
             Assert.Contains("\"ThrottledFlags\": \"0x50005\"", json); // node facts probed at the start of the run
             Assert.Contains("\"Kernel\": \"" + Environment.OSVersion.Version.Major, json);

@@ -45,10 +45,17 @@ public sealed class BenchmarkResult
     public string LatencyClock { get; set; } = "none";
     /// <summary>CPU time of every node over the measured window, core-seconds.</summary>
     public double CpuCoreSeconds { get; set; } = double.NaN;
+    /// <summary>
+    /// CPU time of the engine's own containers (pibench.system = arroyo or flink; not the shared Kafka and MinIO) over the
+    /// measured window, core-seconds, from their cgroups. CpuCoreSeconds is the whole cluster's. NaN when not measured.
+    /// </summary>
+    public double EngineCpuCoreSeconds { get; set; } = double.NaN;
     /// <summary>Mean busy share of a node over the window, 0..100 (100 = all cores of a node busy).</summary>
     public double CpuPercentPerNode { get; set; } = double.NaN;
     /// <summary>Highest used memory of any node during the window, MB.</summary>
     public double MemoryPeakMB { get; set; } = double.NaN;
+    /// <summary>Highest summed memory of the engine's containers at one sample time in the window, MB. NaN when not measured.</summary>
+    public double EngineMemoryPeakMB { get; set; } = double.NaN;
     /// <summary>Bytes received plus sent per node over the window (mean over nodes), MB (10^6 bytes).</summary>
     public double NetworkMBPerNode { get; set; } = double.NaN;
     /// <summary>Engine rates against Kafka (input: committed offsets; output: result topic growth): "ok: ...", "mismatch: ..." or "n/a" (reported, not a validity condition).</summary>

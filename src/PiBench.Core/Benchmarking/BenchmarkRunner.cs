@@ -91,6 +91,7 @@ public sealed class BenchmarkRunner
     private readonly IProgressSink? _progress;
     private readonly ILogSink? _log;
     private readonly Func<StreamEngineSettings, IStreamEngine> _engineFactory;
+    private ContainerDirectory? _containers;
 
     public BenchmarkRunner(BenchmarkPlan plan, IProgressSink? progress = null, ILogSink? log = null, Func<StreamEngineSettings, IStreamEngine>? engineFactory = null)
     {
@@ -125,6 +126,7 @@ public sealed class BenchmarkRunner
             var searched = Document.Searches.Where(x => x.Status == "Completed").Select(x => x.Key).ToHashSet(StringComparer.Ordinal);
             Document.Results.RemoveAll(r => r.Step > 0 && !searched.Contains(r.Key));
             Document.Searches.RemoveAll(x => x.Status != "Completed");
+            Document.PruneContainers();
             if (!string.Equals(Document.Mode, p.Mode, StringComparison.OrdinalIgnoreCase))
                 throw new PiBenchException("ResumeModeMismatch", PiBenchErrorCategory.InvalidArgument,
                     $"'{resume}' holds a {Document.Mode} run; it cannot be resumed with -Mode {p.Mode}.", resume, $"Resume it with -Mode {Document.Mode}.");
@@ -187,6 +189,8 @@ public sealed class BenchmarkRunner
         }
         finally
         {
+            _containers?.Dispose();
+            _containers = null;
             Document.EndedAt = DateTimeOffset.UtcNow;
             (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
         }
@@ -263,6 +267,13 @@ public sealed class BenchmarkRunner
         }
     }
 
+    /// <summary>
+    /// Names and labels of the sampled nodes' containers: asked once per run at the first sampled cell (a node whose
+    /// Docker daemon cannot be asked gives one warning), kept until the run ends.
+    /// </summary>
+    private async Task<ContainerDirectory?> ContainersAsync(CancellationToken ct) => _plan.MetricNodes.Count == 0 ? null
+        : _containers ??= await ContainerDirectory.OpenAsync(SshConnectionPool.Shared, _plan.MetricNodes, _plan.Ssh, _log, ct).ConfigureAwait(false);
+
     private BenchmarkResult Skeleton(string q, int rep, double rate, int step) => new()
     {
         System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Step = step, Parallelism = _plan.Parallelism, TargetRate = rate,
@@ -286,6 +297,7 @@ public sealed class BenchmarkRunner
         var resultTopic = $"pibench-{tag}-out";
         var groupId = $"pibench-{tag}";
         var query = NexmarkQueryCatalog.Default.Get(q, p.Engine.System);
+        var containers = await ContainersAsync(ct).ConfigureAwait(false); // before anything that needs cleaning up
 
         Report(label, percent, "Creating topics");
         var embedded = false;
@@ -302,8 +314,9 @@ public sealed class BenchmarkRunner
         using var collector = OutputLatencyCollector.Start(p.BootstrapServers, resultTopic, p.Partitions, recorder);
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var samples = new ConcurrentQueue<ClusterMetricSample>();
+        var containerSamples = new ConcurrentQueue<ContainerMetricSample>();
         var sampler = p.MetricNodes.Count == 0 ? Task.CompletedTask : Task.Run(() => ClusterMetricSampler.RunAsync(SshConnectionPool.Shared, p.MetricNodes,
-            new ClusterMetricSamplerOptions { IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh }, samples.Enqueue,
+            new ClusterMetricSamplerOptions { IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh, OnSnapshotPair = containers?.Hook(containerSamples.Enqueue) }, samples.Enqueue,
             e => _log?.Warning(e.Message), sampling.Token), CancellationToken.None);
 
         NexmarkQueryRun? run = null;
@@ -456,6 +469,10 @@ public sealed class BenchmarkRunner
             result.CpuPercentPerNode = res.CpuPercentPerNode;
             result.MemoryPeakMB = res.MemoryPeakMB;
             result.NetworkMBPerNode = res.NetworkMBPerNode;
+            var engineUse = ContainerSummary.FromSamples(containerSamples, t0, t1, p.Engine.System.ToString());
+            result.EngineCpuCoreSeconds = engineUse.EngineCpuCoreSeconds;
+            result.EngineMemoryPeakMB = engineUse.EngineMemoryPeakMB;
+            foreach (var u in engineUse.Containers) { u.Query = q; u.Repetition = rep; u.Step = step; Document.Containers.Add(u); }
             var gate = new ValidityInput
             {
                 GeneratorValid = genOk, GeneratorReason = genReason,

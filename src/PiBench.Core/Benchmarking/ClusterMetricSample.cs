@@ -50,11 +50,15 @@ public sealed class ClusterMetricSample
 public static class MetricMath
 {
     /// <summary>The sample for the interval between two snapshots of the same node.</summary>
-    public static ClusterMetricSample Sample(NodeSnapshot before, NodeSnapshot after)
-    {
-        var dt = after.UptimeSeconds is { } u1 && before.UptimeSeconds is { } u0 && u1 > u0
+    /// <summary>The interval between two snapshots on the node's own clock (/proc/uptime), else by receive time.</summary>
+    public static double IntervalSeconds(NodeSnapshot before, NodeSnapshot after) =>
+        after.UptimeSeconds is { } u1 && before.UptimeSeconds is { } u0 && u1 > u0
             ? u1 - u0
             : Math.Max(0, (after.ReceivedAt - before.ReceivedAt).TotalSeconds);
+
+    public static ClusterMetricSample Sample(NodeSnapshot before, NodeSnapshot after)
+    {
+        var dt = IntervalSeconds(before, after);
         double? Rate(long? b, long? a) => b is { } x && a is { } y && dt > 0 && y >= x ? (y - x) / dt : null;
 
         double? cpu = null; double? coreSeconds = null; var perCore = ""; var cores = 0;
@@ -106,7 +110,7 @@ public static class MetricMath
     }
 }
 
-/// <summary>Appends samples to a JSON-lines file as they arrive (one object per line, flushed per sample).</summary>
+/// <summary>Appends node or container samples to a JSON-lines file as they arrive (one object per line, flushed per sample).</summary>
 public sealed class ClusterMetricFile : IDisposable
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new() { WriteIndented = false };
@@ -136,10 +140,22 @@ public sealed class ClusterMetricFile : IDisposable
         _writer.Flush();
     }
 
+    /// <summary>Appends one container sample (Get-ClusterMetric -Container).</summary>
+    public void Append(ContainerMetricSample sample)
+    {
+        _writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(sample, Json));
+        _writer.Flush();
+    }
+
     /// <summary>Reads a JSON-lines metrics file back.</summary>
     public static IReadOnlyList<ClusterMetricSample> Read(string path) =>
         File.ReadLines(path).Where(l => l.Trim().Length > 0)
             .Select(l => System.Text.Json.JsonSerializer.Deserialize<ClusterMetricSample>(l, Json)!).ToList();
+
+    /// <summary>Reads a JSON-lines file of container samples back.</summary>
+    public static IReadOnlyList<ContainerMetricSample> ReadContainers(string path) =>
+        File.ReadLines(path).Where(l => l.Trim().Length > 0)
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize<ContainerMetricSample>(l, Json)!).ToList();
 
     public void Dispose() => _writer.Dispose();
 }

@@ -6,6 +6,9 @@ namespace PiBench.Core.Benchmarking;
 /// <summary>Settings of a sampling session.</summary>
 public sealed class ClusterMetricSamplerOptions
 {
+    /// <summary>Called with each pair of consecutive snapshots of a node (container samples: <see cref="ContainerDirectory.Hook"/>).</summary>
+    public Action<NodeSnapshot, NodeSnapshot>? OnSnapshotPair { get; init; }
+
     /// <summary>Seconds between snapshots on each node. Default 1.</summary>
     public double IntervalSeconds { get; init; } = 1;
     /// <summary>Samples per node (each needs two snapshots); 0 = until cancelled.</summary>
@@ -48,7 +51,7 @@ public static class ClusterMetricSampler
     private static async Task RunNodeAsync(SshConnectionPool pool, PiNode node, ClusterMetricSamplerOptions options,
         Action<ClusterMetricSample> onSample, Action<PiBenchException> onError, CancellationToken ct)
     {
-        var stream = new NodeSnapshotStream(node.Name);
+        var stream = new NodeSnapshotStream(node.Name) { OnPair = options.OnSnapshotPair };
         long samples = 0;
         var run = new RemoteCommandOptions
         {

@@ -27,11 +27,17 @@ public sealed class NodeSnapshot
     public ThrottleState? Throttle { get; init; }
     /// <summary>Sequence number printed by the remote loop (0-based).</summary>
     public long Sequence { get; init; }
+    /// <summary>
+    /// Cumulative counters of every Docker container cgroup found on the node (cgroup v1 or v2), whichever daemon
+    /// started it; empty when the node has none or the loop predates container lines.
+    /// </summary>
+    public IReadOnlyList<ContainerCounters> Containers { get; init; } = Array.Empty<ContainerCounters>();
 }
 
 /// <summary>
 /// The remote side of the sampler: one POSIX sh loop per node, started once over SSH, printing a delimited snapshot
-/// of /proc and vcgencmd every interval. Nothing is started per sample except cat/sleep inside the loop.
+/// of /proc and vcgencmd every interval. Nothing is started per sample except cat/sleep inside the loop; the container
+/// section (one line per Docker container cgroup) uses shell builtins only (<c>for</c> over a glob, <c>read</c>).
 /// </summary>
 public static class SnapshotProtocol
 {
@@ -41,9 +47,10 @@ public static class SnapshotProtocol
 
     /// <summary>
     /// The shell loop. <paramref name="snapshots"/> = number of snapshots (0 = until the channel closes: a write to a
-    /// closed channel ends the loop with SIGPIPE, and the command is also cancelled explicitly).
+    /// closed channel ends the loop with SIGPIPE, and the command is also cancelled explicitly). <paramref name="cgroupRoot"/>
+    /// is where the cgroup file systems are mounted (only tests point it elsewhere).
     /// </summary>
-    public static string BuildCommand(double intervalSeconds, long snapshots, bool sleepFirst = false)
+    public static string BuildCommand(double intervalSeconds, long snapshots, bool sleepFirst = false, string cgroupRoot = ContainerCgroups.DefaultRoot)
     {
         if (intervalSeconds <= 0 || double.IsNaN(intervalSeconds))
             throw new PiBenchException("MetricIntervalInvalid", PiBenchErrorCategory.InvalidArgument,
@@ -51,6 +58,7 @@ public static class SnapshotProtocol
         var sleep = intervalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
         sb.Append("n=0; VC=$(command -v vcgencmd 2>/dev/null); ");
+        sb.Append(ContainerCgroups.ShellFunction(cgroupRoot));
         if (sleepFirst) sb.Append($"sleep {sleep}; ");
         sb.Append("while :; do ");
         sb.Append($"echo \"{Begin} $n $(date +%s)\" || exit 0; ");
@@ -62,6 +70,7 @@ public static class SnapshotProtocol
         sb.Append("echo @@loadavg; cat /proc/loadavg; ");
         sb.Append("echo @@thermal; cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null; ");
         sb.Append("if [ -n \"$VC\" ]; then echo @@throttled; \"$VC\" get_throttled 2>/dev/null; echo @@measure_temp; \"$VC\" measure_temp 2>/dev/null; fi; ");
+        sb.Append($"{ContainerCgroups.ShellCall} ");
         sb.Append($"echo {End} || exit 0; ");
         sb.Append("n=$((n+1)); ");
         sb.Append(snapshots <= 0 ? "" : $"[ $n -ge {snapshots} ] && break; ");
@@ -106,6 +115,9 @@ public static class SnapshotProtocol
             ThermalC = ProcParsers.ParseThermalZone(S("thermal")),
             Throttle = sections.ContainsKey("throttled") ? ProcParsers.ParseThrottled(S("throttled")) : null,
             VcTempC = sections.ContainsKey("measure_temp") ? ProcParsers.ParseMeasureTemp(S("measure_temp")) : null,
+            Containers = sections.ContainsKey(ContainerCgroups.V2Section) ? ContainerCgroups.Parse(S(ContainerCgroups.V2Section), 2)
+                : sections.ContainsKey(ContainerCgroups.V1Section) ? ContainerCgroups.Parse(S(ContainerCgroups.V1Section), 1)
+                : Array.Empty<ContainerCounters>(),
         };
     }
 }
@@ -134,6 +146,12 @@ public sealed class NodeSnapshotStream
     /// <summary>The latest complete snapshot.</summary>
     public NodeSnapshot? Latest => _previous;
 
+    /// <summary>
+    /// Called with every pair of consecutive snapshots (before, after), on the feeding thread, before the node sample is
+    /// returned; the container figures are computed from these pairs (<see cref="ContainerMetricMath"/>).
+    /// </summary>
+    public Action<NodeSnapshot, NodeSnapshot>? OnPair { get; init; }
+
     /// <summary>Feeds one line; returns a sample when the line completed a snapshot that has a predecessor.</summary>
     public ClusterMetricSample? Feed(string line)
     {
@@ -155,6 +173,8 @@ public sealed class NodeSnapshotStream
         Snapshots++;
         var prev = _previous;
         _previous = snap;
-        return prev is null ? null : MetricMath.Sample(prev, snap);
+        if (prev is null) return null;
+        OnPair?.Invoke(prev, snap);
+        return MetricMath.Sample(prev, snap);
     }
 }

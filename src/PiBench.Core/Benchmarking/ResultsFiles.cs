@@ -66,6 +66,18 @@ public sealed class BenchmarkRunDocument
     /// <summary>Sustainable mode: one per search (query and repetition).</summary>
     public List<SustainableThroughputResult> Searches { get; set; } = new();
     public List<FigureSummary> Summaries { get; set; } = new();
+    /// <summary>
+    /// Per-container CPU and memory over each measured window (fixed cells and sustainable steps), keyed by Query,
+    /// Repetition and Step like <see cref="Results"/>; the flat results carry only the engine totals.
+    /// </summary>
+    public List<ContainerUsage> Containers { get; set; } = new();
+
+    /// <summary>Drops container rows whose cell or step is no longer in <see cref="Results"/> (-Resume measures those again).</summary>
+    public void PruneContainers()
+    {
+        var kept = Results.Select(r => (r.Query.ToLowerInvariant(), r.Repetition, r.Step)).ToHashSet();
+        Containers.RemoveAll(c => !kept.Contains((c.Query.ToLowerInvariant(), c.Repetition, c.Step)));
+    }
 
     /// <summary>Keys of fixed-rate cells that were measured to the end (Status Completed); -Resume skips them.</summary>
     public HashSet<string> CompletedKeys() => Results.Where(r => r.Status == "Completed" && r.Step == 0).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
@@ -107,6 +119,7 @@ public static class ResultsFiles
             Add("LatencyP50Ms", r => r.LatencyP50Ms);
             Add("LatencyP99Ms", r => r.LatencyP99Ms);
             Add("CpuCoreSeconds", r => r.CpuCoreSeconds);
+            if (g.Any(r => double.IsFinite(r.EngineCpuCoreSeconds))) Add("EngineCpuCoreSeconds", r => r.EngineCpuCoreSeconds);
         }
         return list;
     }

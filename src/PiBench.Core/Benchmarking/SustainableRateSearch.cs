@@ -75,6 +75,9 @@ public sealed class SustainableThroughputResult
     public double CpuCoreSeconds { get; set; } = double.NaN;
     public double CpuPercentPerNode { get; set; } = double.NaN;
     public double MemoryPeakMB { get; set; } = double.NaN;
+    /// <summary>CPU time of the engine's own containers at the sustainable step, core-seconds (CpuCoreSeconds is the whole cluster's).</summary>
+    public double EngineCpuCoreSeconds { get; set; } = double.NaN;
+    public double EngineMemoryPeakMB { get; set; } = double.NaN;
     /// <summary>Completed (the search ended on its own terms), Stopped (Ctrl+C), Failed (a step errored) or NotRun.</summary>
     public string Status { get; set; } = "NotRun";
     public long Seed { get; set; }
@@ -151,6 +154,8 @@ public static class SustainableRateSearch
                 summary.CpuCoreSeconds = best.CpuCoreSeconds;
                 summary.CpuPercentPerNode = best.CpuPercentPerNode;
                 summary.MemoryPeakMB = best.MemoryPeakMB;
+                summary.EngineCpuCoreSeconds = best.EngineCpuCoreSeconds;
+                summary.EngineMemoryPeakMB = best.EngineMemoryPeakMB;
                 summary.Seed = best.Seed;
             }
         }

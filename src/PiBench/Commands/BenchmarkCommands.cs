@@ -23,7 +23,13 @@ namespace PiBench.Commands;
 /// message.timestamp.type=LogAppendTime and each event's time is its intended send time on this host (Pi1, beside the
 /// broker), so both ends are read off one clock and generator delays count (LatencyClock says which clock was used).
 /// Recorded in an HdrHistogram (interval log written beside the results). CPU, memory, network, temperature and throttling come from every topology node over one
-/// SSH channel each (Get-ClusterMetric), integrated over exactly the window. A run is Valid only if the generator
+/// SSH channel each (Get-ClusterMetric), integrated over exactly the window: CpuCoreSeconds is the whole cluster's CPU
+/// time (every node: engine, Kafka, MinIO, generator, OS). EngineCpuCoreSeconds is the system under test's alone: the
+/// CPU time of the containers labelled pibench.system = the benchmarked engine, read from their cgroups by the same
+/// loop (Get-ClusterMetric -Container) over the same window; EngineMemoryPeakMB is the highest sum of those
+/// containers' latest memory readings at any sample time. Both are NaN when no engine container was sampled (e.g. the
+/// Docker API could not be asked: one warning). The per-container breakdown is in the .json (Containers). Network is
+/// per node only: with host networking the containers' traffic cannot be told apart. A run is Valid only if the generator
 /// stayed on schedule, no node throttled, the job neither restarted nor failed and the consumer lag stayed bounded;
 /// otherwise Valid is $false with the reason. Invalid runs are kept.</para>
 /// <para>benchmark_results_YYYYMMDD_HHMMSS.txt (the original scripts' layout plus repetitions and 95 % confidence

@@ -316,7 +316,11 @@ public sealed class BenchmarkRunner
         var samples = new ConcurrentQueue<ClusterMetricSample>();
         var containerSamples = new ConcurrentQueue<ContainerMetricSample>();
         var sampler = p.MetricNodes.Count == 0 ? Task.CompletedTask : Task.Run(() => ClusterMetricSampler.RunAsync(SshConnectionPool.Shared, p.MetricNodes,
-            new ClusterMetricSamplerOptions { IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh, OnSnapshotPair = containers?.Hook(containerSamples.Enqueue) }, samples.Enqueue,
+            new ClusterMetricSamplerOptions
+            {
+                IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh, OnSnapshotPair = containers?.Hook(containerSamples.Enqueue),
+                OnWarning = w => _log?.Warning(w),
+            }, samples.Enqueue,
             e => _log?.Warning(e.Message), sampling.Token), CancellationToken.None);
 
         NexmarkQueryRun? run = null;

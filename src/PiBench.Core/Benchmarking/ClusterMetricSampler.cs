@@ -22,6 +22,16 @@ public sealed class ClusterMetricSamplerOptions
     /// </summary>
     public int SegmentSnapshots { get; init; } = 3600;
     public SshOptions? Ssh { get; init; }
+    /// <summary>
+    /// After a lost connection the node's loop is re-armed on a new connection, waiting 1, 2, 4 … up to this many
+    /// seconds between attempts (until cancelled; with a sample Count, at most <see cref="CountModeReconnects"/> times).
+    /// Samples of the gap are missing, never invented. Default 30.
+    /// </summary>
+    public int MaxReconnectDelaySeconds { get; init; } = 30;
+    /// <summary>Reconnect attempts in Count mode (-Once, -Count) before the node's error is reported. Default 3.</summary>
+    public int CountModeReconnects { get; init; } = 3;
+    /// <summary>Told about each reconnect (a warning, not an error); null = reported through the error callback.</summary>
+    public Action<string>? OnWarning { get; init; }
 }
 
 /// <summary>
@@ -59,49 +69,67 @@ public static class ClusterMetricSampler
             KeepOutput = false,
             OnOutputLine = line =>
             {
-                var s = stream.Feed(line);
+                var s = stream.Feed(line); // the current stream: replaced after a reconnect
                 if (s is null) return;
                 Interlocked.Increment(ref samples);
                 onSample(s);
             },
         };
-        try
+        var attempts = 0;
+        while (!ct.IsCancellationRequested)
         {
-            while (!ct.IsCancellationRequested)
+            try
             {
-                long snapshots;
-                if (options.Count > 0)
+                while (!ct.IsCancellationRequested)
                 {
-                    var needed = options.Count - Interlocked.Read(ref samples) + (stream.Latest is null ? 1 : 0);
-                    if (needed <= 0) return;
-                    snapshots = needed;
+                    long snapshots;
+                    if (options.Count > 0)
+                    {
+                        var needed = options.Count - Interlocked.Read(ref samples) + (stream.Latest is null ? 1 : 0);
+                        if (needed <= 0) return;
+                        snapshots = needed;
+                    }
+                    else snapshots = Math.Max(2, options.SegmentSnapshots);
+                    var before = stream.Snapshots;
+                    var result = await pool.RunAsync(node, SnapshotProtocol.BuildCommand(options.IntervalSeconds, snapshots, sleepFirst: stream.Latest is not null), run, options.Ssh, ct)
+                        .ConfigureAwait(false);
+                    if (ct.IsCancellationRequested) return;
+                    if (stream.Snapshots == before)
+                    {
+                        onError(new PiBenchException("MetricSamplerNoOutput", PiBenchErrorCategory.InvalidData,
+                            $"{node.Name}: the metric loop ended (exit {result.ExitCode}) without printing a snapshot. {Trim(result.StdErr)}",
+                            node.Name, "Check that the node runs Linux with /proc mounted and a POSIX sh (Invoke-PiCommand 'cat /proc/stat')."));
+                        return;
+                    }
+                    attempts = 0; // a segment that delivered: the next loss starts the back-off anew
+                    if (options.Count > 0 && Interlocked.Read(ref samples) >= options.Count) return;
                 }
-                else snapshots = Math.Max(2, options.SegmentSnapshots);
-                var before = stream.Snapshots;
-                var result = await pool.RunAsync(node, SnapshotProtocol.BuildCommand(options.IntervalSeconds, snapshots, sleepFirst: stream.Latest is not null), run, options.Ssh, ct)
-                    .ConfigureAwait(false);
-                if (ct.IsCancellationRequested) return;
-                if (stream.Snapshots == before)
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var error = ex as PiBenchException ?? new PiBenchException("MetricSamplerFailed", PiBenchErrorCategory.ConnectionError,
+                    $"{node.Name}: metric sampling failed: {ex.Message}", node.Name, "Check the node with Test-PiNode.", ex);
+                attempts++;
+                var transient = error.Category is PiBenchErrorCategory.ConnectionError or PiBenchErrorCategory.OperationTimeout;
+                if (!transient || (options.Count > 0 && attempts > options.CountModeReconnects))
                 {
-                    onError(new PiBenchException("MetricSamplerNoOutput", PiBenchErrorCategory.InvalidData,
-                        $"{node.Name}: the metric loop ended (exit {result.ExitCode}) without printing a snapshot. {Trim(result.StdErr)}",
-                        node.Name, "Check that the node runs Linux with /proc mounted and a POSIX sh (Invoke-PiCommand 'cat /proc/stat')."));
+                    onError(error);
                     return;
                 }
-                if (options.Count > 0 && Interlocked.Read(ref samples) >= options.Count) return;
+                var delay = Math.Min(Math.Max(1, options.MaxReconnectDelaySeconds), 1 << Math.Min(attempts - 1, 10));
+                var note = $"{node.Name}: metric sampling lost its connection ({error.Message}); reconnecting in {delay} s, samples of the gap are missing.";
+                if (options.OnWarning is { } warn) warn(note);
+                else onError(new PiBenchException("MetricSamplerReconnecting", PiBenchErrorCategory.ConnectionError, note, node.Name, "Check the node with Test-PiNode."));
+                pool.Evict(node, options.Ssh);
+                try { await Task.Delay(TimeSpan.FromSeconds(delay), ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                // The snapshot chain does not span the gap (the node may even have rebooted): start a new one.
+                stream = new NodeSnapshotStream(node.Name) { OnPair = options.OnSnapshotPair };
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (PiBenchException ex)
-        {
-            onError(ex);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            onError(new PiBenchException("MetricSamplerFailed", PiBenchErrorCategory.ConnectionError,
-                $"{node.Name}: metric sampling failed: {ex.Message}", node.Name, "Check the node with Test-PiNode.", ex));
         }
     }
 

@@ -82,6 +82,7 @@ public sealed class GetClusterMetricCommand : PiNodeCmdlet
         var options = new ClusterMetricSamplerOptions
         {
             IntervalSeconds = IntervalSeconds, Count = count, Ssh = ssh, OnSnapshotPair = containers?.Hook(c => channel.Writer.TryWrite(c)),
+            OnWarning = w => channel.Writer.TryWrite(new SamplerWarning(w)),
         };
         var sampling = Task.Run(async () =>
         {
@@ -120,9 +121,15 @@ public sealed class GetClusterMetricCommand : PiNodeCmdlet
                 case PiBenchException e:
                     WriteError(e);
                     break;
+                case SamplerWarning w:
+                    WriteWarning(w.Message);
+                    break;
             }
         }
         await sampling;
         CompleteProgress("Get-ClusterMetric");
     }
 }
+
+/// <summary>A reconnect notice from the sampler, handed to the pipeline thread as a warning.</summary>
+internal sealed record SamplerWarning(string Message);

@@ -22,36 +22,90 @@ public static class ResultEventTime
     public static bool TryExtractMs(ReadOnlySpan<byte> json, out long ms)
     {
         ms = 0;
-        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        var best = int.MaxValue; // rank in Fields of the field found so far (lower wins)
         try
         {
             var r = new Utf8JsonReader(json);
             if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return false;
-            ReadObject(ref r, found, allowAfter: true);
+            ReadObject(ref r, ref best, ref ms, allowAfter: true);
         }
         catch (JsonException) { return false; }
-        foreach (var f in Fields)
-            if (found.TryGetValue(f, out ms)) return true;
-        return false;
+        return best != int.MaxValue;
     }
 
-    /// <summary>Reads the properties of the object whose StartObject <paramref name="r"/> is on.</summary>
-    private static void ReadObject(ref Utf8JsonReader r, Dictionary<string, long> found, bool allowAfter)
+    private static readonly byte[][] Utf8Fields = Fields.Select(f => System.Text.Encoding.UTF8.GetBytes(f)).ToArray();
+    private static readonly byte[] After = "after"u8.ToArray();
+
+    /// <summary>Reads the properties of the object whose StartObject <paramref name="r"/> is on; keeps the best-ranked time.</summary>
+    private static void ReadObject(ref Utf8JsonReader r, ref int best, ref long ms, bool allowAfter)
     {
         var depth = r.CurrentDepth;
         while (r.Read())
         {
             if (r.TokenType == JsonTokenType.EndObject && r.CurrentDepth == depth) return;
             if (r.TokenType != JsonTokenType.PropertyName) continue;
-            var name = r.GetString()!;
+            var rank = -1;
+            for (var i = 0; i < Utf8Fields.Length && i < best; i++)
+                if (r.ValueTextEquals(Utf8Fields[i])) { rank = i; break; }
+            var isAfter = rank < 0 && allowAfter && r.ValueTextEquals(After);
             if (!r.Read()) throw new JsonException("truncated");
-            if (allowAfter && name == "after" && r.TokenType == JsonTokenType.StartObject) { ReadObject(ref r, found, allowAfter: false); continue; }
+            if (isAfter && r.TokenType == JsonTokenType.StartObject) { ReadObject(ref r, ref best, ref ms, allowAfter: false); continue; }
             if (r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) { r.Skip(); continue; }
-            if (Array.IndexOf(Fields, name) < 0) continue;
-            if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) found[name] = n;
-            else if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) found[name] = (long)d;
-            else if (r.TokenType == JsonTokenType.String && TryParseTime(r.GetString()!, out var t)) found[name] = t;
+            if (rank < 0) continue;
+            long t;
+            if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) t = n;
+            else if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) t = (long)d;
+            else if (r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && TryParseTimeUtf8(r.ValueSpan, out var u)) t = u;
+            else if (r.TokenType == JsonTokenType.String && TryParseTime(r.GetString()!, out var v)) t = v;
+            else continue;
+            best = rank;
+            ms = t;
         }
+    }
+
+    /// <summary>
+    /// Fast path for the two shapes engines write: "yyyy-MM-dd HH:mm:ss[.f…]" (Flink SQL) and
+    /// "yyyy-MM-ddTHH:mm:ss[.f…][Z]" (RFC 3339 in UTC, Arroyo), read as UTC. Anything else (offsets, epochs as
+    /// strings) goes to <see cref="TryParseTime"/>.
+    /// </summary>
+    internal static bool TryParseTimeUtf8(ReadOnlySpan<byte> s, out long ms)
+    {
+        ms = 0;
+        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':') return false;
+        static int D(ReadOnlySpan<byte> s, int at, int len)
+        {
+            var v = 0;
+            for (var i = at; i < at + len; i++)
+            {
+                var c = s[i] - '0';
+                if ((uint)c > 9) return -1;
+                v = v * 10 + c;
+            }
+            return v;
+        }
+        int year = D(s, 0, 4), month = D(s, 5, 2), day = D(s, 8, 2), hour = D(s, 11, 2), minute = D(s, 14, 2), second = D(s, 17, 2);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59)
+            return false;
+        var i = 19;
+        var fraction = 0L;
+        if (i < s.Length && s[i] == '.')
+        {
+            i++;
+            var digits = 0;
+            while (i < s.Length && (uint)(s[i] - '0') <= 9)
+            {
+                if (digits < 3) fraction = fraction * 10 + (s[i] - '0');
+                digits++;
+                i++;
+            }
+            if (digits == 0) return false;
+            for (var k = Math.Min(digits, 3); k < 3; k++) fraction *= 10;
+        }
+        if (i < s.Length && s[i] == 'Z') i++;
+        if (i != s.Length) return false; // an offset or anything else: the general parser
+        var ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks;
+        ms = (ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond + fraction;
+        return true;
     }
 
     internal static bool TryParseTime(string s, out long ms)

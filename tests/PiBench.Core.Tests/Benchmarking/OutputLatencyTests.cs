@@ -22,6 +22,12 @@ public sealed class ResultEventTimeTests
     [Theory]
     // The latency variants' column wins over the event's own time.
     [InlineData("{\"auction\":1,\"dateTime\":\"2025-12-01 10:00:00.000\",\"latency_ts\":\"2025-12-01 10:00:10.000\"}", 1764583210000)]
+    // Fractions of any length (to the millisecond), and a leap day.
+    [InlineData("{\"latency_ts\":\"2025-12-01T10:00:00.5Z\"}", 1764583200500)]
+    [InlineData("{\"latency_ts\":\"2025-12-01 10:00:00.123456\"}", 1764583200123)]
+    [InlineData("{\"latency_ts\":\"2024-02-29 00:00:00\"}", 1709164800000)]
+    // Escaped strings and offsets take the general parser.
+    [InlineData("{\"latency_ts\":\"2025-12-01T10:00:00\\u002B01:00\"}", 1764579600000)]
     // Arroyo's JSON sink writes RFC 3339.
     [InlineData("{\"auction\":1,\"num\":3,\"latency_ts\":\"2025-12-01T10:00:10Z\"}", 1764583210000)]
     // Flink's debezium-json for updating results: the time is in the "after" row.

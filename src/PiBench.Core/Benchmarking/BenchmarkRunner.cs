@@ -349,17 +349,27 @@ public sealed class BenchmarkRunner
             await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
 
             Report(label, percent, "Starting the generator");
+            var baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             generator = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
             {
                 BootstrapServers = p.BootstrapServers, Topic = inputTopic, EventsPerSecond = rate, TotalEvents = totalEvents,
             }, NexmarkPayloadSources.Create(new NexmarkSourceSettings
             {
-                // Event i carries base + i / rate: with the base taken now, an event's time is its intended send time on
-                // this host's clock (Pi1, beside the broker), for either profile.
-                Profile = p.Profile, Seed = p.Seed, TotalEvents = totalEvents, EventsPerSecond = rate, BaseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                // Event i carries base + i / rate on this host's clock (Pi1, beside the broker), for either profile.
+                Profile = p.Profile, Seed = p.Seed, TotalEvents = totalEvents, EventsPerSecond = rate, BaseTime = baseTime,
             }),
                 _log, ct).ConfigureAwait(false);
             result.Seed = p.Seed ?? 0;
+            // Event i carries base + i / rate, but the schedule starts only once the producer is up (connect, warm-up):
+            // shift event times by that gap so latencies are measured from each event's intended send time.
+            var anchorWait = Stopwatch.StartNew();
+            while (generator.ScheduleStartUnixMs == 0 && !generator.IsFinished && anchorWait.Elapsed < TimeSpan.FromSeconds(30))
+                await Task.Delay(5, ct).ConfigureAwait(false);
+            if (generator.ScheduleStartUnixMs > 0)
+            {
+                recorder.EventTimeOffsetMs = generator.ScheduleStartUnixMs - baseTime;
+                _log?.Verbose($"{q} repetition {rep}: the send schedule started {recorder.EventTimeOffsetMs} ms after the events' base time; latencies are taken from the intended send times.");
+            }
 
             // Warm-up: the input throughput, one sample per second, until the series is steady (or the warm-up ends).
             // The engine's own source figures when it gives them (Flink counters per second, Arroyo's rate); otherwise

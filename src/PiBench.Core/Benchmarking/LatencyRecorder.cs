@@ -26,8 +26,14 @@ public sealed class LatencyRecorder
     public long NegativeCount { get; private set; }
     public long ClampedCount { get; private set; }
 
+    /// <summary>
+    /// Added to every event time before the latency is taken: the gap between the generator's base time (event 0's
+    /// timestamp) and the moment its send schedule actually started, so event time + offset = intended send time.
+    /// </summary>
+    public long EventTimeOffsetMs { get; set; }
+
     /// <summary>Records one result: <paramref name="appendTimeMs"/> and <paramref name="eventTimeMs"/> in Unix milliseconds.</summary>
-    public void Record(long appendTimeMs, long eventTimeMs) => RecordMicros(appendTimeMs, (appendTimeMs - eventTimeMs) * 1000);
+    public void Record(long appendTimeMs, long eventTimeMs) => RecordMicros(appendTimeMs, (appendTimeMs - eventTimeMs - EventTimeOffsetMs) * 1000);
 
     /// <summary>Records a latency in microseconds, attributed to the interval holding <paramref name="appendTimeMs"/>.</summary>
     public void RecordMicros(long appendTimeMs, long micros)

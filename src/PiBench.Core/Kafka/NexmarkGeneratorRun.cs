@@ -84,7 +84,7 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
     private long[] _sentPerPartition = Array.Empty<long>();
     private long[] _ackedPerPartition = Array.Empty<long>();
     private long _sent, _acked, _failed;
-    private long _startTicks, _lastSendTicks, _endTicks;
+    private long _startTicks, _lastSendTicks, _endTicks, _scheduleStartUnixMs;
     private volatile bool _stopRequested;
     private volatile bool _finalized;
     private volatile bool _countsClosed;
@@ -151,6 +151,8 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
     public double ScheduleLagP99Ms => Volatile.Read(ref _lagP99Ms);
     public double MaxScheduleLagMs => Volatile.Read(ref _lagMaxMs);
     public DateTimeOffset StartTime { get; }
+    /// <summary>Wall-clock time (Unix ms) the send schedule was anchored at (event 0 handed to the client); 0 before that.</summary>
+    public long ScheduleStartUnixMs => Interlocked.Read(ref _scheduleStartUnixMs);
     /// <summary>Seconds from the first intended send to the end (live while running).</summary>
     public double DurationSeconds
     {
@@ -419,6 +421,7 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
         if (!feed.TryTake(stopping, out var first)) return;
         if (!TryProduce(producer, 0, first)) return;
         var start = Stopwatch.GetTimestamp();
+        Interlocked.Exchange(ref _scheduleStartUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Interlocked.Exchange(ref _startTicks, start);
         Interlocked.Exchange(ref _lastSendTicks, start);
         Interlocked.Increment(ref _sent);

@@ -10,7 +10,7 @@ namespace PiBench.Core.Tests.Benchmarking;
 /// An Arroyo stand-in that really processes data: once a pipeline reaches Running, it consumes the pipeline's input
 /// topic (read from the submitted SQL) as the pipeline's consumer group, committing offsets, and writes a q0-style
 /// pass-through result per bid {auction, bidder, price, datetime} to the result topic — each one held back until
-/// <see cref="AddedDelayMs"/> after the bid's event time. Stopping the pipeline stops the worker.
+/// <see cref="AddedDelayMs"/> after the bid arrived. Stopping the pipeline stops the worker.
 /// (Lives beside the Core tests, not in tests/StandIns, because it needs Confluent.Kafka, which PiBench.Tests does not reference.)
 /// </summary>
 public sealed partial class ConsumingEngineStandIn : IDisposable
@@ -19,7 +19,7 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
     private readonly Dictionary<string, (Thread Thread, CancellationTokenSource Stop)> _workers = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RateMeter> _meters = new();
 
-    /// <summary>Records/s consumed and produced by one pipeline over the last 5 s (or since it started).</summary>
+    /// <summary>Records/s consumed and produced by one pipeline over the last 2 s (or since it started), as an engine's smoothed rate.</summary>
     private sealed class RateMeter
     {
         private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
@@ -34,7 +34,7 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
                 var now = _clock.Elapsed.TotalSeconds;
                 if (_points.Count > 0 && now - _points.Last().T < 0.25) return;
                 _points.Enqueue((now, Interlocked.Read(ref In), Interlocked.Read(ref Out)));
-                while (_points.Count > 2 && now - _points.Peek().T > 5) _points.Dequeue();
+                while (_points.Count > 2 && now - _points.Peek().T > 2) _points.Dequeue();
             }
         }
 
@@ -124,31 +124,42 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
         consumer.Assign(Enumerable.Range(0, partitions).Select(i => new TopicPartitionOffset(input, i, Offset.Beginning)));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long processed = 0;
+        // Results wait here until AddedDelayMs after their bid arrived (as an engine's processing would take), in order.
+        var pending = new Queue<(long DueMs, string Json, ConsumeResult<Ignore, byte[]> From)>();
+        void EmitDue()
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            while (pending.Count > 0 && pending.Peek().DueMs <= now)
+            {
+                var (_, json, from) = pending.Dequeue();
+                producer.Produce(output, new Message<Null, string> { Value = json }, _ => { Interlocked.Increment(ref _written); Interlocked.Increment(ref meter.Out); });
+                consumer.StoreOffset(from);
+            }
+        }
         while (!stop.IsCancellationRequested)
         {
+            EmitDue();
             if (MaxEventsPerSecond > 0)
             {
                 // Pace to the capacity: event n is not taken before n / capacity seconds.
                 var due = TimeSpan.FromSeconds(processed / MaxEventsPerSecond) - clock.Elapsed;
-                if (due > TimeSpan.Zero && stop.WaitHandle.WaitOne(due)) break;
+                if (due > TimeSpan.FromMilliseconds(20)) due = TimeSpan.FromMilliseconds(20); // keep emitting while paced
+                if (due > TimeSpan.Zero) { if (stop.WaitHandle.WaitOne(due)) break; continue; }
             }
+            var waitMs = pending.Count == 0 ? 50 : Math.Clamp(pending.Peek().DueMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, 50);
             ConsumeResult<Ignore, byte[]>? r;
-            try { r = consumer.Consume(TimeSpan.FromMilliseconds(50)); }
+            try { r = consumer.Consume(TimeSpan.FromMilliseconds(waitMs)); }
             catch (ConsumeException) { continue; }
             meter.Tick();
             if (r?.Message?.Value is null) continue;
+            var receivedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             processed++;
             Interlocked.Increment(ref meter.In);
             using var doc = JsonDocument.Parse(r.Message.Value);
             if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object) continue;
             var dateTime = bid.GetProperty("dateTime").GetString()!;
-            var eventMs = DateTimeOffset.Parse(dateTime, System.Globalization.CultureInfo.InvariantCulture,
-                System.Globalization.DateTimeStyles.AssumeUniversal).ToUnixTimeMilliseconds();
-            var wait = eventMs + AddedDelayMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            if (wait > 0 && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(wait, 5000)))) break;
             var json = $"{{\"auction\":{bid.GetProperty("auction").GetInt64()},\"bidder\":{bid.GetProperty("bidder").GetInt64()},\"price\":{bid.GetProperty("price").GetInt64()},\"datetime\":\"{dateTime}\"}}";
-            producer.Produce(output, new Message<Null, string> { Value = json }, _ => { Interlocked.Increment(ref _written); Interlocked.Increment(ref meter.Out); });
-            consumer.StoreOffset(r);
+            pending.Enqueue((receivedMs + AddedDelayMs, json, r));
         }
         producer.Flush(TimeSpan.FromSeconds(5));
         try { consumer.Commit(); } catch (KafkaException) { }

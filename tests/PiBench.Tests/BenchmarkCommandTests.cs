@@ -46,7 +46,7 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
                 $k = Start-EmbeddedKafka
                 try {
                   Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
-                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
                     -NoMetrics -OutputDirectory $dir
                 } finally { $k | Stop-EmbeddedKafka }
                 """, new Dictionary<string, object?> { ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir }, TimeSpan.FromSeconds(120));
@@ -101,7 +101,7 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
                 $k = Start-EmbeddedKafka
                 try {
                   Invoke-Benchmark -System Arroyo -Mode Sustainable -Query q0 -Repetitions 1 -EventsPerSecond 300 -MaxSteps 2 -Parallelism 2 -Partitions 2 `
-                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
                     -NoMetrics -OutputDirectory $dir
                 } finally { $k | Stop-EmbeddedKafka }
                 """, new Dictionary<string, object?> { ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir }, TimeSpan.FromSeconds(120));
@@ -139,7 +139,7 @@ public sealed class BenchmarkLabTests(ModuleFixture fx, PiBench.Tests.Lab.SshLab
                 $k = Start-EmbeddedKafka
                 try {
                   Invoke-Benchmark -System Arroyo -Topology $topo -Query q0 -Repetitions 1 -EventsPerSecond 200 -TotalEvents 100000 `
-                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
                     -OutputDirectory $dir
                 } finally { $k | Stop-EmbeddedKafka }
                 """, new Dictionary<string, object?> { ["topo"] = lab.Lab.TopologyPath, ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir },

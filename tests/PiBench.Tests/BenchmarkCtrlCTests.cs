@@ -26,7 +26,7 @@ public sealed class BenchmarkCtrlCTests(ModuleFixture fx, ITestOutputHelper log)
                 $k = Start-EmbeddedKafka
                 try {
                   Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 3 -EventsPerSecond 200 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
-                    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
                     -NoMetrics -OutputDirectory $dir
                 } finally { $k | Stop-EmbeddedKafka }
                 """);

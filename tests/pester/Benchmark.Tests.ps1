@@ -34,7 +34,7 @@ Describe 'Invoke-Benchmark' {
         $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
         try {
             $r = Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
-                -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
+                -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
                 -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir
             $r.Status | Should -Be 'Completed'
             $r.Valid | Should -BeFalse
@@ -69,7 +69,7 @@ Describe 'Invoke-Benchmark' {
 $k = Start-EmbeddedKafka
 try {
   Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 3 -EventsPerSecond 200 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
-    -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
     -NoMetrics -OutputDirectory $dir
 } finally { $k | Stop-EmbeddedKafka }
 '@)
@@ -124,7 +124,7 @@ try {
         $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
         try {
             $s = Invoke-Benchmark -System Arroyo -Mode Sustainable -Query q0 -Repetitions 1 -EventsPerSecond 300 -MaxSteps 2 -Parallelism 2 -Partitions 2 `
-                -WarmupSeconds 1 -FixedWarmup -MeasureSeconds 3 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
+                -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
                 -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir
             $s.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.SustainableThroughputResult'
             $s.StepRates | Should -Be '300:fail 150:fail'

@@ -47,6 +47,11 @@ public sealed class BenchmarkPlan
     public SustainableSearchOptions Search { get; init; } = new();
     /// <summary>Seconds between the engine metric samples taken during the window (also one at its start and end). Default 5.</summary>
     public int EngineMetricsEverySeconds { get; init; } = 5;
+    /// <summary>
+    /// The job's checkpoint interval, sent with every submission (null = the engine's default). Engines commit input
+    /// offsets to Kafka only at checkpoints, so this is also the step of the committed-offset series the lag gate reads.
+    /// </summary>
+    public TimeSpan? CheckpointInterval { get; init; }
     /// <summary>Keep each cell's input and result topics instead of deleting them once the cell is measured.</summary>
     public bool KeepTopics { get; init; }
     /// <summary>Extra seconds of input a sustainable step's generator has beyond warm-up and measurement.</summary>
@@ -337,14 +342,14 @@ public sealed class BenchmarkRunner
             result.LatencyReference = query.LatencyReference.Length > 0 ? query.LatencyReference : "none: the query's output carries no event time";
             try
             {
-                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render, null, ct).ConfigureAwait(false);
+                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render, p.CheckpointInterval, ct).ConfigureAwait(false);
             }
             catch (PiBenchException ex) when (ex.ErrorId == EngineErrorIds.SqlError && query.LatencySql.Length > 0)
             {
                 // The engine refused the latency variant (its extra latency_ts column): run the plain query, without a latency figure.
                 _log?.Warning($"{q}: {p.Engine.System} rejected the latency variant ({ex.Message}); running the plain query, latency is not measured.");
                 result.LatencyReference = "none: the engine rejected the latency variant";
-                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render with { LatencyVariant = false }, null, ct).ConfigureAwait(false);
+                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render with { LatencyVariant = false }, p.CheckpointInterval, ct).ConfigureAwait(false);
             }
             await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
 
@@ -493,6 +498,7 @@ public sealed class BenchmarkRunner
                 ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = rate,
                 EngineInputRate = engineIn, OffsetInputRate = result.KafkaInputRate, EngineOutputRate = engineOut, OffsetOutputRate = result.KafkaOutputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
                 InputEndedAfterEvents = inputEnded,
+                CommitIntervalSeconds = p.CheckpointInterval?.TotalSeconds ?? 0,
             };
             result.LatencyClock = collector.TimestampType switch
             {

@@ -14,6 +14,12 @@ public sealed class ValidityInput
     public string JobFailure { get; init; } = "";
     /// <summary>Consumer-group lag of the input topic over the window: (seconds since start, lag in events).</summary>
     public IReadOnlyList<(double Seconds, double Lag)> LagSeries { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>
+    /// Seconds between the engine's offset commits (its checkpoint interval; 0 = it commits continuously). Committed
+    /// offsets then move in steps, so the lag is a saw-tooth: its trend is taken from the lowest lag of each
+    /// commit-interval block (right after each commit), and the input-rate cross-check allows for the steps.
+    /// </summary>
+    public double CommitIntervalSeconds { get; init; }
     /// <summary>Target input rate, events/s (for the lag bound).</summary>
     public double TargetRate { get; init; }
     /// <summary>Engine-reported input rate and the Kafka-offset input rate, for the cross-check (NaN = not available).</summary>
@@ -61,20 +67,46 @@ public static class ValidityGate
         var t = thresholds ?? new ValidityThresholds();
         var parts = new List<string>();
         var mismatch = false;
-        void Pair(string what, double engine, double kafka)
+        void Pair(string what, double engine, double kafka, double tolerance)
         {
             if (!double.IsFinite(engine) || !double.IsFinite(kafka)) return;
             if (kafka <= 0 && engine <= 0) { parts.Add($"{what} engine 0/s vs Kafka 0/s"); return; }
             var diff = kafka > 0 ? Math.Abs(engine - kafka) / kafka : double.PositiveInfinity;
-            mismatch |= diff > t.RateCrossCheckTolerance;
+            mismatch |= diff > tolerance;
+            var own = tolerance > t.RateCrossCheckTolerance
+                ? string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $", tolerance {tolerance:P0} for checkpointed commits") : "";
             parts.Add(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
-                $"{what} engine {engine:0.##}/s vs Kafka {kafka:0.##}/s ({(double.IsInfinity(diff) ? "n/a" : diff.ToString("P1", global::System.Globalization.CultureInfo.InvariantCulture))})"));
+                $"{what} engine {engine:0.##}/s vs Kafka {kafka:0.##}/s ({(double.IsInfinity(diff) ? "n/a" : diff.ToString("P1", global::System.Globalization.CultureInfo.InvariantCulture))}{own})"));
         }
-        Pair("input", input.EngineInputRate, input.OffsetInputRate);
-        Pair("output", input.EngineOutputRate, input.OffsetOutputRate);
+        // Committed offsets move at checkpoints: each end of the window can be off by one commit interval.
+        var window = input.LagSeries.Count >= 2 ? input.LagSeries[^1].Seconds - input.LagSeries[0].Seconds : 0;
+        var inputTolerance = input.CommitIntervalSeconds > 0 && window > 0 ? Math.Max(t.RateCrossCheckTolerance, input.CommitIntervalSeconds / window) : t.RateCrossCheckTolerance;
+        Pair("input", input.EngineInputRate, input.OffsetInputRate, inputTolerance);
+        Pair("output", input.EngineOutputRate, input.OffsetOutputRate, t.RateCrossCheckTolerance);
         if (parts.Count == 0) return "n/a";
         var text = string.Join("; ", parts) + string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $", tolerance {t.RateCrossCheckTolerance:P0}");
         return (mismatch ? "mismatch: " : "ok: ") + text;
+    }
+
+    /// <summary>
+    /// The lag points the trend is fitted to: every sample when offsets are committed continuously; otherwise the
+    /// lowest lag of each block of (commit interval + 1 s), the points right after a commit, so the saw-tooth of
+    /// checkpoint commits does not look like a growing backlog.
+    /// </summary>
+    public static List<(double X, double Y)> LagTrendSeries(ValidityInput input)
+    {
+        var points = input.LagSeries.Select(p => (p.Seconds, p.Lag)).ToList();
+        if (input.CommitIntervalSeconds <= 0 || points.Count == 0) return points;
+        var block = input.CommitIntervalSeconds + 1;
+        var start = points[0].Seconds;
+        var end = points[^1].Seconds;
+        // Only whole blocks: a block cut short by the window's end may hold no commit, and its lowest lag would be
+        // a saw-tooth peak, not a post-commit point.
+        return points.GroupBy(p => (long)Math.Floor((p.Seconds - start) / block))
+            .Where(g => start + (g.Key + 1) * block - 1.5 <= end) // 1-s samples, timed with a little jitter
+            .OrderBy(g => g.Key)
+            .Select(g => g.OrderBy(p => p.Lag).First())
+            .ToList();
     }
 
     public static (bool Valid, string Reason) Evaluate(ValidityInput input, ValidityThresholds? thresholds = null)
@@ -87,14 +119,18 @@ public static class ValidityGate
             reasons.Add($"node throttled: {string.Join(",", input.ThrottledNodes.Distinct().Order(StringComparer.Ordinal))}");
         if (input.JobRestarts > 0) reasons.Add($"job restarted {input.JobRestarts} time(s)");
         if (!string.IsNullOrEmpty(input.JobFailure)) reasons.Add($"job {input.JobFailure}");
-        if (input.LagSeries.Count >= 3 && input.TargetRate > 0)
+        var lag = LagTrendSeries(input);
+        if (lag.Count >= (input.CommitIntervalSeconds > 0 ? 2 : 3) && input.TargetRate > 0)
         {
-            var slope = Statistics.Slope(input.LagSeries.Select(p => (p.Seconds, p.Lag)).ToList());
-            var span = input.LagSeries[^1].Seconds - input.LagSeries[0].Seconds;
+            var slope = Statistics.Slope(lag);
+            var span = lag[^1].X - lag[0].X;
             if (double.IsFinite(slope) && slope > t.MaxLagSlopeFractionOfLoad * input.TargetRate
                 && slope * span > t.MinLagGrowthSecondsOfLoad * input.TargetRate)
                 reasons.Add($"consumer lag unbounded (+{slope:0.#} events/s, limit {t.MaxLagSlopeFractionOfLoad * input.TargetRate:0.#})");
         }
+        else if (input.CommitIntervalSeconds > 0 && input.LagSeries.Count > 0 && input.TargetRate > 0)
+            reasons.Add(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
+                $"consumer lag not judged: the window is shorter than two offset-commit intervals ({input.CommitIntervalSeconds:0.#} s checkpoints); measure longer"));
         if (input.InputEndedAfterEvents >= 0)
             reasons.Add($"input ended inside the window after {input.InputEndedAfterEvents} events (raise TotalEvents to cover warm-up and measurement)");
         if (input.MissingSampleFraction > t.MaxMissingSampleFraction)

@@ -30,7 +30,8 @@ namespace PiBench.Commands;
 /// containers' latest memory readings at any sample time. Both are NaN when no engine container was sampled (e.g. the
 /// Docker API could not be asked: one warning). The per-container breakdown is in the .json (Containers). Network is
 /// per node only: with host networking the containers' traffic cannot be told apart. A run is Valid only if the generator
-/// stayed on schedule, no node throttled, the job neither restarted nor failed and the consumer lag stayed bounded;
+/// stayed on schedule, no node throttled, the job neither restarted nor failed and the consumer lag stayed bounded
+/// (judged on the lag right after each checkpoint commit: the window must span two checkpoint intervals);
 /// otherwise Valid is $false with the reason. Invalid runs are kept.</para>
 /// <para>benchmark_results_YYYYMMDD_HHMMSS.txt (the original scripts' layout plus repetitions and 95 % confidence
 /// intervals) and a .json with every figure and its provenance are rewritten atomically after each query. -Resume
@@ -137,6 +138,15 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [Parameter]
     public string? Resume { get; set; }
 
+    /// <summary>
+    /// Checkpoint interval of the benchmarked jobs, seconds (default: the topology's arroyo/flink checkpoint_interval_seconds,
+    /// 30). Engines commit their input offsets to Kafka only at checkpoints: the consumer-lag check reads the lag right
+    /// after each commit, so the measured window must span at least two intervals.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int CheckpointIntervalSeconds { get; set; }
+
     /// <summary>Keep each cell's input and result topics (pibench-&lt;query&gt;-r&lt;n&gt;-...-in/-out) instead of deleting them once the cell is measured.</summary>
     [Parameter]
     public SwitchParameter KeepTopics { get; set; }
@@ -229,6 +239,8 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",
             Mode = Mode,
             KeepTopics = KeepTopics,
+            CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds > 0 ? CheckpointIntervalSeconds
+                : system == StreamSystem.Arroyo ? topology?.Arroyo.CheckpointIntervalSeconds ?? 30 : topology?.Flink.CheckpointIntervalSeconds ?? 30),
             Images = ImagesOf(topology is null ? PiBench.Core.Deployment.PinnedImages.Default : PiBench.Core.Deployment.ClusterSession.SettingsFrom(topology).Images, system),
             Search = new SustainableSearchOptions
             {

@@ -84,6 +84,46 @@ public sealed class ValidityGateTests
         Assert.Equal("", reason);
     }
 
+    /// <summary>Lag when offsets are committed every <paramref name="commit"/> s at 10,000 events/s, plus a backlog growing by <paramref name="growth"/>/s.</summary>
+    private static List<(double, double)> SawTooth(int seconds, int commit, double growth, int phase = 7) =>
+        Enumerable.Range(1, seconds).Select(t => ((double)t, 10_000.0 * ((t + phase) % commit) + growth * t)).ToList();
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(13)]
+    [InlineData(29)]
+    public void CheckpointedCommits_SawTooth_IsNotABacklog_InAnyPhase(int phase)
+    {
+        // 120 s at 10,000/s, offsets committed every 30 s: a raw fit sees up to a third of the load as lag growth.
+        var lag = SawTooth(120, 30, 0, phase);
+        Assert.True(ValidityGate.Evaluate(new ValidityInput { LagSeries = lag, TargetRate = 10_000, CommitIntervalSeconds = 30 }).Valid);
+        // ... but a real backlog under the saw-tooth is still seen.
+        var growing = ValidityGate.Evaluate(new ValidityInput { LagSeries = SawTooth(120, 30, 500, phase), TargetRate = 10_000, CommitIntervalSeconds = 30 });
+        Assert.False(growing.Valid);
+        Assert.Contains("consumer lag unbounded (+", growing.Reason);
+    }
+
+    [Fact]
+    public void AWindowShorterThanTwoCommitIntervals_CannotBeJudged_AndSaysSo()
+    {
+        var r = ValidityGate.Evaluate(new ValidityInput { LagSeries = SawTooth(20, 30, 0), TargetRate = 10_000, CommitIntervalSeconds = 30 });
+        Assert.False(r.Valid);
+        Assert.Contains("consumer lag not judged", r.Reason);
+    }
+
+    [Fact]
+    public void TheInputRateCrossCheck_AllowsForCheckpointedCommits()
+    {
+        // 30-s commits over a 120-s window: the Kafka side may be off by a quarter.
+        var input = new ValidityInput
+        {
+            EngineInputRate = 10_000, OffsetInputRate = 8_000, CommitIntervalSeconds = 30,
+            LagSeries = Enumerable.Range(0, 121).Select(t => ((double)t, 0.0)).ToList(),
+        };
+        Assert.StartsWith("ok: input engine 10000/s vs Kafka 8000/s (25.0 %, tolerance 25 % for checkpointed commits)", ValidityGate.RateCheck(input));
+        Assert.StartsWith("mismatch: ", ValidityGate.RateCheck(new ValidityInput { EngineInputRate = 10_000, OffsetInputRate = 8_000, LagSeries = input.LagSeries }));
+    }
+
     [Fact]
     public void EachCondition_InvalidatesWithItsReason()
     {

@@ -28,6 +28,17 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
     }
 
     [Fact]
+    public void QueryNames_TabComplete_ToWhatTheEngineCanRun()
+    {
+        var r = fx.Run("$s = 'Invoke-Benchmark -System Arroyo -Query q'; (TabExpansion2 -inputScript $s -cursorColumn $s.Length).CompletionMatches.CompletionText").AssertNoErrors();
+        var names = r.Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("q5", names);
+        Assert.DoesNotContain("q4", names); // Arroyo 0.11 cannot run it
+        var f = fx.Run("$s = 'Invoke-Benchmark -System Flink -Query q'; (TabExpansion2 -inputScript $s -cursorColumn $s.Length).CompletionMatches.CompletionText").AssertNoErrors();
+        Assert.Contains("q4", f.Output.Select(o => o.ToString()));
+    }
+
+    [Fact]
     public void UnsupportedQuery_FailsBeforeAnythingRuns()
     {
         var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q4 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics");

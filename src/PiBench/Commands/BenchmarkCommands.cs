@@ -61,6 +61,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
 
     /// <summary>Queries to run, in order (default: the topology's benchmark.queries, q1,q2,q3,q4,q5,q7,q8, leaving out with a warning those the engine cannot run, e.g. q4 on Arroyo).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(NexmarkQueryNameCompleter))]
     public string[]? Query { get; set; }
 
     /// <summary>Generator target rate, events per second (default: the topology's, 10,000).</summary>

@@ -6,7 +6,10 @@ using PiBench.Core.Engines;
 
 namespace PiBench.Commands;
 
-/// <summary>Completes Nexmark query names (q0 … q22) from the embedded catalog.</summary>
+/// <summary>
+/// Completes Nexmark query names (q0 … q22) from the embedded catalog; with -System given, only the queries that engine
+/// can run.
+/// </summary>
 public sealed class NexmarkQueryNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
@@ -14,7 +17,9 @@ public sealed class NexmarkQueryNameCompleter : IArgumentCompleter
     {
         var word = (wordToComplete ?? "").Trim('\'', '"');
         var pattern = WildcardPattern.Get(word + "*", WildcardOptions.IgnoreCase);
-        foreach (var q in NexmarkQueryCatalog.Default.Queries.Where(q => q.System == nameof(StreamSystem.Flink)))
+        var system = fakeBoundParameters?["System"]?.ToString();
+        var engine = string.Equals(system, nameof(StreamSystem.Arroyo), StringComparison.OrdinalIgnoreCase) ? nameof(StreamSystem.Arroyo) : nameof(StreamSystem.Flink);
+        foreach (var q in NexmarkQueryCatalog.Default.Queries.Where(q => q.System == engine && (system is null || q.Supported)))
             if (pattern.IsMatch(q.Name))
                 yield return new CompletionResult(q.Name, q.Name, CompletionResultType.ParameterValue, $"{q.Name}: {q.Title}");
     }

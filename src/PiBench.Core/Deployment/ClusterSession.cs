@@ -64,9 +64,11 @@ public sealed class ClusterSession : INodeAccess, IAsyncDisposable, IDisposable
         FlinkParallelism = t.Parallelism,
         Images = PinnedImages.Default with
         {
-            Arroyo = $"ghcr.io/arroyosystems/arroyo:{t.Arroyo.Version}",
-            FlinkBase = $"flink:{t.Flink.Version}",
-            Flink = $"pibench/flink-kafka:{t.Flink.Version}-3.1.0",
+            Kafka = t.Kafka.Image ?? PinnedImages.Default.Kafka,
+            Minio = t.Minio.Image ?? PinnedImages.Default.Minio,
+            Arroyo = t.Arroyo.Image ?? $"ghcr.io/arroyosystems/arroyo:{t.Arroyo.Version}",
+            FlinkBase = t.Flink.BaseImage ?? $"flink:{t.Flink.Version}",
+            Flink = t.Flink.Image ?? $"pibench/flink-kafka:{t.Flink.Version}-3.1.0",
         },
         ReadyTimeoutSeconds = Environment.GetEnvironmentVariable("PIBENCH_READY_TIMEOUT") is { } s && int.TryParse(s, out var v) && v > 0 ? v : 180,
     };

@@ -58,6 +58,8 @@ public sealed class KafkaSettings
     public int ReplicationFactor { get; init; } = 1;
     public string InputTopic { get; init; } = "nexmark-events";
     public string OutputTopic { get; init; } = "nexmark-results";
+    /// <summary>Broker image (kafka.image); null = the pinned default (apache/kafka:3.7.1).</summary>
+    public string? Image { get; init; }
 }
 
 public sealed class MinioSettings
@@ -68,6 +70,8 @@ public sealed class MinioSettings
     public string AccessKey { get; init; } = "minioadmin";
     public string SecretKey { get; init; } = "minioadmin";
     public bool UsesDefaultCredentials => AccessKey == "minioadmin" && SecretKey == "minioadmin";
+    /// <summary>MinIO image (minio.image); null = the pinned default release.</summary>
+    public string? Image { get; init; }
 }
 
 public sealed class ArroyoSettings
@@ -79,6 +83,8 @@ public sealed class ArroyoSettings
     public int TaskSlots { get; init; } = 1;
     public int MemoryPerSlotMb { get; init; } = 768;
     public int CheckpointIntervalSeconds { get; init; } = 30;
+    /// <summary>Arroyo image (arroyo.image); null = ghcr.io/arroyosystems/arroyo:&lt;version&gt;.</summary>
+    public string? Image { get; init; }
 }
 
 public sealed class FlinkSettings
@@ -90,6 +96,10 @@ public sealed class FlinkSettings
     public int TaskManagerMemoryMb { get; init; } = 2048;
     public int JobManagerMemoryMb { get; init; } = 1024;
     public int CheckpointIntervalSeconds { get; init; } = 30;
+    /// <summary>The derived image (base + Kafka SQL connector) built on the controller (flink.image); null = pibench/flink-kafka:&lt;version&gt;-3.1.0.</summary>
+    public string? Image { get; init; }
+    /// <summary>The Flink base image (flink.base_image); null = flink:&lt;version&gt;.</summary>
+    public string? BaseImage { get; init; }
 }
 
 /// <summary>A validated cluster topology (see config/cluster-topology.yaml for every key).</summary>

@@ -144,7 +144,7 @@ internal static class TopologyLoader
         var kafka = new KafkaSettings();
         if (r.Map(root, "kafka", "kafka") is { } k)
         {
-            r.AllowOnly(k, "kafka", "port", "partitions", "replication_factor", "input_topic", "output_topic");
+            r.AllowOnly(k, "kafka", "port", "partitions", "replication_factor", "input_topic", "output_topic", "image");
             kafka = new KafkaSettings
             {
                 Port = r.Int(k, "port", "kafka.port", 1, 65535) ?? kafka.Port,
@@ -152,13 +152,14 @@ internal static class TopologyLoader
                 ReplicationFactor = r.Int(k, "replication_factor", "kafka.replication_factor", 1, 16) ?? kafka.ReplicationFactor,
                 InputTopic = r.Str(k, "input_topic", "kafka.input_topic") ?? kafka.InputTopic,
                 OutputTopic = r.Str(k, "output_topic", "kafka.output_topic") ?? kafka.OutputTopic,
+                Image = r.Image(k, "image", "kafka.image"),
             };
         }
 
         var minio = new MinioSettings();
         if (r.Map(root, "minio", "minio") is { } m)
         {
-            r.AllowOnly(m, "minio", "api_port", "console_port", "bucket", "access_key", "secret_key");
+            r.AllowOnly(m, "minio", "api_port", "console_port", "bucket", "access_key", "secret_key", "image");
             minio = new MinioSettings
             {
                 ApiPort = r.Int(m, "api_port", "minio.api_port", 1, 65535) ?? minio.ApiPort,
@@ -166,13 +167,14 @@ internal static class TopologyLoader
                 Bucket = r.Str(m, "bucket", "minio.bucket") ?? minio.Bucket,
                 AccessKey = r.Str(m, "access_key", "minio.access_key") ?? minio.AccessKey,
                 SecretKey = r.Str(m, "secret_key", "minio.secret_key") ?? minio.SecretKey,
+                Image = r.Image(m, "image", "minio.image"),
             };
         }
 
         var arroyo = new ArroyoSettings();
         if (r.Map(root, "arroyo", "arroyo") is { } a)
         {
-            r.AllowOnly(a, "arroyo", "version", "api_port", "controller_port", "admin_port", "task_slots", "memory_per_slot_mb", "checkpoint_interval_seconds");
+            r.AllowOnly(a, "arroyo", "version", "api_port", "controller_port", "admin_port", "task_slots", "memory_per_slot_mb", "checkpoint_interval_seconds", "image");
             arroyo = new ArroyoSettings
             {
                 Version = r.Str(a, "version", "arroyo.version") ?? arroyo.Version,
@@ -182,13 +184,14 @@ internal static class TopologyLoader
                 TaskSlots = r.Int(a, "task_slots", "arroyo.task_slots", 1, 256) ?? arroyo.TaskSlots,
                 MemoryPerSlotMb = r.Int(a, "memory_per_slot_mb", "arroyo.memory_per_slot_mb", 64, 1_048_576) ?? arroyo.MemoryPerSlotMb,
                 CheckpointIntervalSeconds = r.Int(a, "checkpoint_interval_seconds", "arroyo.checkpoint_interval_seconds", 1, 86400) ?? arroyo.CheckpointIntervalSeconds,
+                Image = r.Image(a, "image", "arroyo.image"),
             };
         }
 
         var flink = new FlinkSettings();
         if (r.Map(root, "flink", "flink") is { } f)
         {
-            r.AllowOnly(f, "flink", "version", "rest_port", "sql_gateway_port", "task_slots", "taskmanager_memory_mb", "jobmanager_memory_mb", "checkpoint_interval_seconds");
+            r.AllowOnly(f, "flink", "version", "rest_port", "sql_gateway_port", "task_slots", "taskmanager_memory_mb", "jobmanager_memory_mb", "checkpoint_interval_seconds", "image", "base_image");
             flink = new FlinkSettings
             {
                 Version = r.Str(f, "version", "flink.version") ?? flink.Version,
@@ -198,6 +201,8 @@ internal static class TopologyLoader
                 TaskManagerMemoryMb = r.Int(f, "taskmanager_memory_mb", "flink.taskmanager_memory_mb", 256, 1_048_576) ?? flink.TaskManagerMemoryMb,
                 JobManagerMemoryMb = r.Int(f, "jobmanager_memory_mb", "flink.jobmanager_memory_mb", 256, 1_048_576) ?? flink.JobManagerMemoryMb,
                 CheckpointIntervalSeconds = r.Int(f, "checkpoint_interval_seconds", "flink.checkpoint_interval_seconds", 1, 86400) ?? flink.CheckpointIntervalSeconds,
+                Image = r.Image(f, "image", "flink.image"),
+                BaseImage = r.Image(f, "base_image", "flink.base_image"),
             };
         }
 
@@ -262,6 +267,21 @@ internal static class TopologyLoader
             if (!map.Children.TryGetValue(new YamlScalarNode(key), out var v)) return null;
             if (v is not YamlScalarNode s) throw Error("TopologyInvalidValue", source, v.Start, path, "must be a single value.", null);
             return s.Value is null or "" or "~" or "null" ? null : s.Value;
+        }
+
+        /// <summary>
+        /// An image reference that pins a version: a tag other than <c>latest</c>, or a digest (<c>@sha256:…</c>).
+        /// </summary>
+        public string? Image(YamlMappingNode map, string key, string path)
+        {
+            var v = Str(map, key, path);
+            if (v is null) return null;
+            var lastPart = v[(v.LastIndexOf('/') + 1)..];
+            var tag = v.Contains('@', StringComparison.Ordinal) ? "digest" : lastPart.Contains(':', StringComparison.Ordinal) ? lastPart[(lastPart.IndexOf(':') + 1)..] : "";
+            if (v.Any(char.IsWhiteSpace) || tag.Length == 0 || tag == "latest")
+                throw Error("TopologyInvalidValue", source, map.Children[new YamlScalarNode(key)].Start, path,
+                    $"image '{v}' does not pin a version.", "Give a tag other than latest (repository:1.2.3) or a digest (repository@sha256:...): benchmarks must be reproducible.");
+            return v;
         }
 
         public int? Int(YamlMappingNode map, string key, string path, int min, int max)

@@ -100,4 +100,45 @@ public sealed class ServiceCatalogTests
         Assert.Equal("TopologyHasNoController", ex.ErrorId);
         Assert.Equal(PiBenchErrorCategory.InvalidData, ex.Category);
     }
+
+    private const string Topo = """
+        nodes:
+          - { name: pi1, address: 192.168.2.70, role: controller }
+          - { name: pi2, address: 192.168.2.71, role: worker }
+        """;
+
+    [Fact]
+    public void ImageKeys_InTheTopology_PinWhatIsDeployed_AndDefaultsFollowTheVersions()
+    {
+        var t = PiBench.Core.Topology.ClusterTopology.Parse(Topo + "\n" + """
+            kafka:
+              image: registry.lab:5000/kafka:3.8.0
+            minio:
+              image: minio/minio@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+            flink:
+              version: 1.18.1
+              base_image: flink:1.18.1-java17
+            """, "t.yaml");
+        var images = ClusterSession.SettingsFrom(t).Images;
+        Assert.Equal("registry.lab:5000/kafka:3.8.0", images.Kafka);
+        Assert.StartsWith("minio/minio@sha256:", images.Minio);
+        Assert.Equal("flink:1.18.1-java17", images.FlinkBase);
+        Assert.Equal("pibench/flink-kafka:1.18.1-3.1.0", images.Flink); // not given: derived from the version
+        Assert.Equal("ghcr.io/arroyosystems/arroyo:0.11.0", images.Arroyo);
+        var kafka = Assert.Single(Catalog(ClusterSession.SettingsFrom(t)).For(StreamSystem.Arroyo), x => x.Service == ServiceCatalog.Kafka);
+        Assert.Equal("registry.lab:5000/kafka:3.8.0", kafka.Image);
+    }
+
+    [Theory]
+    [InlineData("apache/kafka")]
+    [InlineData("apache/kafka:latest")]
+    [InlineData("registry.lab:5000/kafka")]
+    public void AnImageWithoutAPinnedVersion_IsRefused_WithTheLine(string image)
+    {
+        var ex = Assert.Throws<PiBenchException>(() => PiBench.Core.Topology.ClusterTopology.Parse(Topo + $"\nkafka:\n  image: {image}\n", "t.yaml"));
+        Assert.Equal("TopologyInvalidValue", ex.ErrorId);
+        Assert.Contains("t.yaml:5:", ex.Message);
+        Assert.Contains("kafka.image", ex.Message);
+        Assert.Contains("digest", ex.RecommendedAction);
+    }
 }

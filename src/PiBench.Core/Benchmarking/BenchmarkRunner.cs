@@ -77,10 +77,10 @@ public sealed class BenchmarkPlan
             for (var r = 1; r <= Repetitions; r++)
                 if (Sustainable)
                     yield return string.Create(CultureInfo.InvariantCulture,
-                        $"{Engine.System} {q} repetition {r}/{Repetitions}: sustainable-rate search from {EventsPerSecond} events/s (x{Search.StepFactor} up to {Search.MaxRate}, then bisect to {Search.Resolution:P0}, at most {Search.MaxSteps} steps{(double.IsFinite(Search.LatencySloMs) ? $", p99 objective {Search.LatencySloMs} ms" : "")}); each step: fresh topics ({Partitions} partitions), parallelism {Parallelism}, warm-up up to {WarmupSeconds} s, measure {MeasureSeconds} s");
+                        $"{Engine.System} {q} repetition {r}/{Repetitions}: sustainable-rate search from {EventsPerSecond} events/s (x{Search.StepFactor} up to {Search.MaxRate}, then bisect to {Search.Resolution:P0}, at most {Search.MaxSteps} steps{(double.IsFinite(Search.LatencySloMs) ? $", p99 objective {Search.LatencySloMs} ms" : "")}); each step: fresh topics ({Partitions} partitions), parallelism {Parallelism}, warm-up up to {WarmupSeconds} s, measure {MeasureSeconds} s{(CheckpointInterval is { } ci ? $", checkpoint every {ci.TotalSeconds:0.#} s" : "")}");
                 else
                 yield return string.Create(CultureInfo.InvariantCulture,
-                    $"{Engine.System} {q} repetition {r}/{Repetitions}: fresh topics ({Partitions} partitions), parallelism {Parallelism}, {EventsPerSecond} events/s (at most {TotalEvents}), warm-up up to {WarmupSeconds} s{(FixedWarmup ? " (fixed)" : "")}, measure {MeasureSeconds} s, {MetricNodes.Count} node(s) sampled");
+                    $"{Engine.System} {q} repetition {r}/{Repetitions}: fresh topics ({Partitions} partitions), parallelism {Parallelism}, {EventsPerSecond} events/s (at most {TotalEvents}), warm-up up to {WarmupSeconds} s{(FixedWarmup ? " (fixed)" : "")}, measure {MeasureSeconds} s, {(CheckpointInterval is { } ci ? $"checkpoint every {ci.TotalSeconds:0.#} s" : "engine's checkpoint interval")}, {MetricNodes.Count} node(s) sampled");
     }
 }
 

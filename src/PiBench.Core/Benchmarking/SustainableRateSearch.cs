@@ -107,7 +107,7 @@ public static class SustainableRateSearch
         if (!step.Valid)
         {
             if (r.Contains("generator fell behind", StringComparison.Ordinal)) return ("Generator", r);
-            if (r.Contains("consumer lag", StringComparison.Ordinal) || r.Contains("job ", StringComparison.Ordinal)) return ("Engine", r);
+            if (r.Contains("consumer lag unbounded", StringComparison.Ordinal) || r.Contains("job ", StringComparison.Ordinal)) return ("Engine", r);
             if (r.Contains("node throttled", StringComparison.Ordinal)) return ("Throttling", r);
             return ("Measurement", r);
         }

@@ -130,7 +130,7 @@ public static class ValidityGate
         }
         else if (input.CommitIntervalSeconds > 0 && input.LagSeries.Count > 0 && input.TargetRate > 0)
             reasons.Add(string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
-                $"consumer lag not judged: the window is shorter than two offset-commit intervals ({input.CommitIntervalSeconds:0.#} s checkpoints); measure longer"));
+                $"consumer lag not judged: with offsets committed every {input.CommitIntervalSeconds:0.#} s (checkpoints) the window needs at least {2 * (input.CommitIntervalSeconds + 1):0.#} s; measure longer"));
         if (input.InputEndedAfterEvents >= 0)
             reasons.Add($"input ended inside the window after {input.InputEndedAfterEvents} events (raise TotalEvents to cover warm-up and measurement)");
         if (input.MissingSampleFraction > t.MaxMissingSampleFraction)

@@ -91,6 +91,19 @@ public sealed class SustainableRateSearchTests
     }
 
     [Fact]
+    public async Task AStepThatCouldNotBeJudged_EndsTheSearch_AsAMeasurementProblem()
+    {
+        var r = await Search(new SustainableSearchOptions { StartRate = 1_000, MaxRate = 8_000 }, Engine(1e9, tweak: (rate, s) =>
+        {
+            if (rate >= 2_000) { s.Valid = false; s.InvalidReason = "consumer lag not judged: with offsets committed every 30 s (checkpoints) the window needs at least 62 s; measure longer"; }
+            return s;
+        }));
+        Assert.Equal("1000:pass 2000:fail", r.StepRates);
+        Assert.Equal("Measurement", r.LimitedBy);
+        Assert.Equal(1_000, r.SustainableRate);
+    }
+
+    [Fact]
     public async Task ALatencyObjective_FailsStepsAboveIt()
     {
         // p99 = rate / 100 ms in the model engine: 300 ms is reached at 30,000 events/s.

@@ -38,6 +38,11 @@ public sealed class BenchmarkResult
     /// <summary>What the latency is measured against: "event time of the bid", "window end", ... or "none: ..." (no latency figure).</summary>
     public string LatencyReference { get; set; } = "";
     /// <summary>
+    /// For latency against a window end: the source watermark's delay behind event time (4,000 ms), included in the
+    /// latency figures; subtract it for the engine's own share. 0 otherwise.
+    /// </summary>
+    public double WatermarkDelayMs { get; set; }
+    /// <summary>
     /// Whose clock stamped the results the latency was measured against: "broker" (LogAppendTime on Pi1's broker, the
     /// clock the event times come from: one clock), "producer (CreateTime...)" (the engine's own stamps: two clocks),
     /// or "none" (no result arrived).

@@ -340,6 +340,7 @@ public sealed class BenchmarkRunner
                 LatencyVariant = true,
             };
             result.LatencyReference = query.LatencyReference.Length > 0 ? query.LatencyReference : "none: the query's output carries no event time";
+            result.WatermarkDelayMs = query.WatermarkDelayMs;
             try
             {
                 run = await NexmarkQueryRunner.SubmitAsync(engine, query, render, p.CheckpointInterval, ct).ConfigureAwait(false);
@@ -349,6 +350,7 @@ public sealed class BenchmarkRunner
                 // The engine refused the latency variant (its extra latency_ts column): run the plain query, without a latency figure.
                 _log?.Warning($"{q}: {p.Engine.System} rejected the latency variant ({ex.Message}); running the plain query, latency is not measured.");
                 result.LatencyReference = "none: the engine rejected the latency variant";
+                result.WatermarkDelayMs = 0;
                 run = await NexmarkQueryRunner.SubmitAsync(engine, query, render with { LatencyVariant = false }, p.CheckpointInterval, ct).ConfigureAwait(false);
             }
             await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);

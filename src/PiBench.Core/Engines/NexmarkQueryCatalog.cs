@@ -34,6 +34,11 @@ public sealed class NexmarkQuery
     /// benchmark; "" when the plain query already carries its event time (q0, q1) or none exists.
     /// </summary>
     public string LatencySql { get; init; } = "";
+    /// <summary>
+    /// For latency against a window end: how far the source's watermark trails the event time (4 s in both DDLs), the
+    /// part of the latency that is watermark policy, not engine work. 0 for queries measured against event times.
+    /// </summary>
+    public long WatermarkDelayMs { get; init; }
 }
 
 /// <summary>A suite default of one query and the SQL fragment that carries it in each dialect.</summary>
@@ -89,6 +94,7 @@ public sealed partial class NexmarkQueryCatalog
         foreach (var (k, v) in source["defaults"] as JsonObject ?? []) _defaults[k] = v!.GetValue<string>();
         var names = new List<string>();
         var latency = index["latency"] as JsonObject;
+        var watermarkMs = source["watermark_delay_ms"]?.GetValue<long>() ?? 0;
         foreach (var q in index["queries"] as JsonArray ?? [])
         {
             var name = q!["name"]!.GetValue<string>();
@@ -121,6 +127,7 @@ public sealed partial class NexmarkQueryCatalog
                     Parameters = string.Join("; ", parameters.Select(p => $"{p.Name}={p.Value}")),
                     Resource = sql.Length > 0 ? resource : "",
                     LatencyReference = latency?[name]?[system.ToString().ToLowerInvariant()]?.GetValue<string>() ?? "",
+                    WatermarkDelayMs = latency?[name]?[system.ToString().ToLowerInvariant()]?.GetValue<string>() == "window end" ? watermarkMs : 0,
                     LatencySql = latencySql.Length > 0 ? StripHeader(latencySql) : "",
                 });
             }

@@ -42,6 +42,7 @@ public sealed class NexmarkQueryCatalogTests
         {
             var q = Catalog.Get(name, engine);
             Assert.False(string.IsNullOrEmpty(q.LatencyReference), $"{name}/{system} has no latency reference");
+            Assert.Equal(q.LatencyReference == "window end" ? 4000 : 0, q.WatermarkDelayMs); // both DDLs: watermark 4 s behind event time
             var captured = Catalog.Render(q, Options with { ResultTopic = "out", LatencyVariant = true });
             var plain = Catalog.Render(q, Options with { ResultTopic = "out" });
             var cols = SinkColumns(captured);

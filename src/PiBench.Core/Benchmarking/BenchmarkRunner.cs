@@ -384,7 +384,7 @@ public sealed class BenchmarkRunner
             var engineSeries = new List<double>();
             var kafkaSeries = new List<double>();
             var engineUsable = true;
-            var last = offsets.Consumed(inputTopic, p.Partitions);
+            var last = p.FixedWarmup ? 0 : offsets.Consumed(inputTopic, p.Partitions); // no series is read with a fixed warm-up
             StreamJobMetrics? lastMetrics = null;
             var sw = Stopwatch.StartNew();
             var warmupEnd = p.WarmupSeconds;
@@ -393,19 +393,16 @@ public sealed class BenchmarkRunner
             {
                 Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
                 await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
+                if (p.FixedWarmup) continue;
                 var now = offsets.Consumed(inputTopic, p.Partitions);
                 kafkaSeries.Add(now - last);
                 last = now;
-                if (p.FixedWarmup) continue;
                 if (engineUsable)
                 {
                     try
                     {
                         var m = await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false);
-                        var span = lastMetrics is null ? 0 : (m.SampledAt - lastMetrics.SampledAt).TotalSeconds;
-                        var sample = lastMetrics is not null && m.SourceRecordsOut >= 0 && lastMetrics.SourceRecordsOut >= 0 && span > 0
-                            ? (m.SourceRecordsOut - lastMetrics.SourceRecordsOut) / span
-                            : m.SourceRecordsOut >= 0 ? double.NaN : m.SourceRecordsPerSecond;
+                        var sample = EngineRateSeries.SourceRateBetween(lastMetrics, m);
                         lastMetrics = m;
                         if (double.IsFinite(sample)) engineSeries.Add(sample);
                         else if (m.SourceRecordsOut < 0) engineUsable = false; // no counters and no rate: use Kafka

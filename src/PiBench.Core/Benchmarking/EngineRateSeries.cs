@@ -26,6 +26,18 @@ public sealed class EngineRateSeries
         LastError = reason;
     }
 
+    /// <summary>
+    /// Source records per second between two consecutive samples: the counter difference over the time between them
+    /// where the engine keeps counters (NaN for the first sample, which has no predecessor), else the engine's own
+    /// smoothed rate in <paramref name="current"/> (NaN when it reports none).
+    /// </summary>
+    public static double SourceRateBetween(StreamJobMetrics? previous, StreamJobMetrics current)
+    {
+        if (current.SourceRecordsOut < 0) return current.SourceRecordsPerSecond;
+        var span = previous is null ? 0 : (current.SampledAt - previous.SampledAt).TotalSeconds;
+        return previous is { SourceRecordsOut: >= 0 } && span > 0 ? (current.SourceRecordsOut - previous.SourceRecordsOut) / span : double.NaN;
+    }
+
     /// <summary>Records per second into the job (sources) and how it was obtained; NaN when the engine gave nothing usable.</summary>
     public (double Rate, string Method) Input() => Rate(m => m.SourceRecordsOut, m => m.SourceRecordsPerSecond);
 

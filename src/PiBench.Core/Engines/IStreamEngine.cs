@@ -10,9 +10,13 @@ public interface IStreamEngine : IDisposable
     StreamSystem System { get; }
     StreamEngineSettings Settings { get; }
 
-    /// <summary>Checks a script without running it. Arroyo: <c>POST /api/v1/pipelines/validate_query</c>;
-    /// Flink has no dry run in the gateway and returns no errors. Returns the engine's error messages (empty = valid).</summary>
-    Task<IReadOnlyList<string>> ValidateAsync(string sql, CancellationToken cancellationToken);
+    /// <summary>Checks a script on the running engine without starting a job. Arroyo: <c>POST /api/v1/pipelines/validate_query</c>;
+    /// Flink: the SQL Gateway plans it (EXPLAIN). Returns the engine's verdict with its messages and positions.</summary>
+    Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken);
+
+    /// <summary>Jobs/pipelines on the engine whose name starts with <paramref name="namePrefix"/> and that are not
+    /// terminal (so teardown can stop what PiBench left running).</summary>
+    Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken);
 
     /// <summary>Submits the script at the parallelism and returns once the engine has a job id (not when it runs).</summary>
     Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken);
@@ -36,6 +40,17 @@ public interface IStreamEngine : IDisposable
     /// their host; Arroyo 0.11 has no placement API: one row per node in <see cref="StreamEngineSettings.NodeAdminUris"/>
     /// with running workers (empty when no node URIs are given).</summary>
     Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken cancellationToken);
+}
+
+/// <summary>One message of an engine's SQL check; Line/Column are 1-based where the engine gives a position, else null.</summary>
+public sealed record SqlDiagnostic(string Message, int? Line = null, int? Column = null);
+
+/// <summary>An engine's verdict on a script: <see cref="Valid"/> = no diagnostics.</summary>
+public sealed record SqlValidation(IReadOnlyList<SqlDiagnostic> Errors)
+{
+    public bool Valid => Errors.Count == 0;
+    public static SqlValidation Ok { get; } = new([]);
+    public string Message => string.Join(" | ", Errors.Select(e => e.Line is { } l ? $"{e.Message} (line {l}, column {e.Column})" : e.Message));
 }
 
 /// <summary>The stable ErrorIds engine adapters throw.</summary>

@@ -41,12 +41,14 @@ public sealed class ArroyoEngine : IStreamEngine
             $"Arroyo answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the Arroyo controller's log."),
     };
 
-    public async Task<IReadOnlyList<string>> ValidateAsync(string sql, CancellationToken cancellationToken)
+    public async Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken)
     {
         var uri = Api("pipelines/validate_query");
         var body = new JsonObject { ["query"] = sql, ["udfs"] = new JsonArray() };
         var node = await _http.JsonAsync(HttpMethod.Post, uri, body, f => Map(f, "validate_query", sql: true), cancellationToken).ConfigureAwait(false);
-        return node?["errors"] is JsonArray errors ? errors.Select(e => e?.ToString() ?? "").Where(e => e.Length > 0).ToList() : [];
+        return node?["errors"] is JsonArray errors
+            ? new SqlValidation(errors.Select(e => e?.ToString() ?? "").Where(e => e.Length > 0).Select(e => new SqlDiagnostic(e)).ToList())
+            : SqlValidation.Ok;
     }
 
     public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
@@ -58,10 +60,10 @@ public sealed class ArroyoEngine : IStreamEngine
         cts.CancelAfter(Settings.SubmitTimeout);
         try
         {
-            var errors = await ValidateAsync(request.Sql, cts.Token).ConfigureAwait(false);
-            if (errors.Count > 0)
+            var check = await ValidateAsync(request.Sql, cts.Token).ConfigureAwait(false);
+            if (!check.Valid)
                 throw new PiBenchException(EngineErrorIds.SqlError, PiBenchErrorCategory.InvalidArgument,
-                    $"Arroyo rejected the query {request.Name}: {string.Join(" | ", errors)}", request.Name,
+                    $"Arroyo rejected the query {request.Name}: {check.Message}", request.Name,
                     "Fix the SQL (Get-NexmarkQuery shows it); Arroyo's planner message is above.");
 
             var body = new JsonObject
@@ -260,6 +262,10 @@ public sealed class ArroyoEngine : IStreamEngine
                 "A pipeline can only be deleted once its job is Stopped, Finished or Failed: stop it first.");
         throw Map(failure, job.PipelineId);
     }
+
+    // TODO(issue 17): list the engine's non-terminal jobs by name prefix (teardown stops what PiBench left running).
+    public Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Arroyo: ListActiveJobsAsync is not implemented yet.");
 
     public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
     {

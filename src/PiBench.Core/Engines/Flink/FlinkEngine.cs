@@ -56,12 +56,13 @@ public sealed class FlinkEngine : IStreamEngine
             $"Flink answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the JobManager / SQL Gateway log."),
     };
 
-    public Task<IReadOnlyList<string>> ValidateAsync(string sql, CancellationToken cancellationToken)
+    public Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken)
     {
-        // The gateway has no dry run; only the script's shape is checked here.
+        // TODO(issue 17): plan the script through the SQL Gateway (EXPLAIN) instead of checking its shape only.
         var statements = SqlScript.Split(sql);
-        IReadOnlyList<string> errors = statements.Count(SqlScript.IsJobStatement) == 1 ? [] : ["The script must contain exactly one INSERT statement."];
-        return Task.FromResult(errors);
+        var result = statements.Count(SqlScript.IsJobStatement) == 1 ? SqlValidation.Ok
+            : new SqlValidation([new SqlDiagnostic("The script must contain exactly one INSERT statement.")]);
+        return Task.FromResult(result);
     }
 
     public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
@@ -384,6 +385,10 @@ public sealed class FlinkEngine : IStreamEngine
         if (failure is null || failure.Status is HttpStatusCode.NotFound or HttpStatusCode.InternalServerError) return; // expired sessions answer 500/404
         throw Map(failure, $"session {job.PipelineId}");
     }
+
+    // TODO(issue 17): list the engine's non-terminal jobs by name prefix (teardown stops what PiBench left running).
+    public Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Flink: ListActiveJobsAsync is not implemented yet.");
 
     public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
     {

@@ -15,17 +15,40 @@ public sealed class BenchmarkResult
     /// <summary>Generator target rate, events/s.</summary>
     public double TargetRate { get; set; }
     /// <summary>
-    /// Events per second into the job over the measured window by the engine's own metrics (source counters, or the mean
-    /// of its rate samples); the Kafka figure (<see cref="KafkaInputRate"/>) when the engine gave none. <see cref="RateSource"/> says which.
+    /// Events per second into the job over the measured window: the engine's cumulative source counters taken at
+    /// their refresh boundaries (Flink) when it keeps counters, else the growth of the engine consumer group's committed
+    /// offsets (<see cref="KafkaInputRate"/>). Never a smoothed or cached rate (those are <see cref="EngineInputRate"/>,
+    /// a cross-check). <see cref="RateSource"/> says which; <see cref="InputRateError"/> bounds it.
     /// </summary>
     public double InputRate { get; set; } = double.NaN;
-    /// <summary>Records per second into the job's sink over the window by the engine's metrics; else the result topic's growth.</summary>
+    /// <summary>Records per second appended to the result topic over the window (= <see cref="KafkaOutputRate"/>, measured at the broker).</summary>
     public double OutputRate { get; set; } = double.NaN;
+    /// <summary>Relative bound (±, 0.02 = 2 %) on <see cref="InputRate"/> from the age of what it was computed from; NaN when unknown.</summary>
+    public double InputRateError { get; set; } = double.NaN;
+    /// <summary>
+    /// Input as the engine reports it, a cross-check: counter difference (Flink) or the mean of its smoothed rate samples
+    /// (Arroyo: EWMAs with about 20 s of memory). NaN when the engine gave nothing.
+    /// </summary>
+    public double EngineInputRate { get; set; } = double.NaN;
+    /// <summary>Output as the engine reports it (sink counters or smoothed sink rates), a cross-check of <see cref="OutputRate"/>.</summary>
+    public double EngineOutputRate { get; set; } = double.NaN;
+    /// <summary>
+    /// Events per second the broker appended to the input topic during the window: growth of the input topic's end
+    /// offsets between the first and last of the once-a-second reads, over the time between those reads.
+    /// </summary>
+    public double BrokerInputRate { get; set; } = double.NaN;
+    /// <summary>Events the broker appended to the input topic during the window (the end-offset growth behind <see cref="BrokerInputRate"/>).</summary>
+    public long BrokerInputEvents { get; set; }
+    /// <summary>Growth of the generator's client queue (handed to the Kafka client, not yet acknowledged) over the window, events/s (least squares).</summary>
+    public double ClientQueueGrowth { get; set; } = double.NaN;
     /// <summary>Input by Kafka: growth of the engine consumer group's committed offsets over the window, per second (coarse: commits follow checkpoints).</summary>
     public double KafkaInputRate { get; set; } = double.NaN;
     /// <summary>Output by Kafka: growth of the result topic's end offsets over the window, per second.</summary>
     public double KafkaOutputRate { get; set; } = double.NaN;
-    /// <summary>How InputRate and OutputRate were obtained, e.g. "input: engine counters over 120 s; output: engine counters over 120 s".</summary>
+    /// <summary>
+    /// How InputRate, OutputRate and the engine's cross-check figures were obtained, e.g. "input: engine counters at
+    /// refresh boundaries over 118 s (±1.7 %); output: result topic end offsets; engine: ...".
+    /// </summary>
     public string RateSource { get; set; } = "";
     /// <summary>Events consumed over the window by the committed offsets of the engine's consumer group.</summary>
     public long EventsIn { get; set; }
@@ -35,6 +58,25 @@ public sealed class BenchmarkResult
     public double LatencyP99Ms { get; set; } = double.NaN;
     public double LatencyP999Ms { get; set; } = double.NaN;
     public double LatencyMaxMs { get; set; } = double.NaN;
+    /// <summary>Latency samples recorded in the window (results with a readable event time).</summary>
+    public long LatencySamples { get; set; }
+    /// <summary>Results whose latency came out negative (append time before the event time): counted, not recorded.</summary>
+    public long NegativeLatencies { get; set; }
+    /// <summary>Results whose latency exceeded the histogram's range (1 h) and were recorded at its top.</summary>
+    public long ClampedLatencies { get; set; }
+    /// <summary>
+    /// Broker host clock minus this host's clock (the generator's), ms, measured at the cell's start; 0 when the broker is
+    /// on this host (loopback); NaN when not measured. See <see cref="ClockCheck"/>.
+    /// </summary>
+    public double ClockOffsetMs { get; set; } = double.NaN;
+    /// <summary>How the clock offset was obtained and judged, e.g. "same host (loopback broker)" or "measured on pi1 over SSH: +3.1 ms (limit 10 ms)".</summary>
+    public string ClockCheck { get; set; } = "";
+    /// <summary>The band the output count should fall in for this query, e.g. "every bid: 0.92 per input event (±10 %)".</summary>
+    public string ExpectedOutput { get; set; } = "";
+    /// <summary>The output count against that band: "ok: ...", "outside: ..." (the cell is invalid) or "not judged: ...".</summary>
+    public string OutputCheck { get; set; } = "";
+    /// <summary>The cell's latency interval log (.hlog), a file name in the results directory; "" when none was written.</summary>
+    public string HistogramFile { get; set; } = "";
     /// <summary>What the latency is measured against: "event time of the bid", "window end", ... or "none: ..." (no latency figure).</summary>
     public string LatencyReference { get; set; } = "";
     /// <summary>

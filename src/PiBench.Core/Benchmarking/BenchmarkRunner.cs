@@ -45,8 +45,16 @@ public sealed class BenchmarkPlan
     public string Mode { get; init; } = "Fixed";
     /// <summary>The step search of Sustainable mode (its start rate is <see cref="EventsPerSecond"/>).</summary>
     public SustainableSearchOptions Search { get; init; } = new();
-    /// <summary>Seconds between the engine metric samples taken during the window (also one at its start and end). Default 5.</summary>
-    public int EngineMetricsEverySeconds { get; init; } = 5;
+    /// <summary>
+    /// Seconds between the engine metric samples taken during the window (also one at its start and end). Default 1:
+    /// counter rates are taken between cache refresh boundaries, which a sample locates only to within this gap.
+    /// </summary>
+    public int EngineMetricsEverySeconds { get; init; } = 1;
+    /// <summary>
+    /// The topology node the Kafka broker runs on (Pi1), for the clock-offset check of the latency; null when unknown
+    /// (then only a broker on this host, by a loopback address, has a known offset).
+    /// </summary>
+    public PiNode? BrokerNode { get; init; }
     /// <summary>
     /// The job's checkpoint interval, sent with every submission (null = the engine's default). Engines commit input
     /// offsets to Kafka only at checkpoints, so this is also the step of the committed-offset series the lag gate reads.
@@ -283,6 +291,7 @@ public sealed class BenchmarkRunner
     {
         System = _plan.Engine.System.ToString(), Query = q, Repetition = rep, Step = step, Parallelism = _plan.Parallelism, TargetRate = rate,
         Seed = _plan.Seed ?? 0, EngineVersion = _plan.EngineVersion, StartedAt = DateTimeOffset.UtcNow,
+        ExpectedOutput = OutputExpectation.For(q).Description,
     };
 
     private void Report(string label, int percent, string phase, int phasePercent = -1)
@@ -291,7 +300,10 @@ public sealed class BenchmarkRunner
         _progress?.Report("Invoke-Benchmark", phase, phasePercent, child: "Phase");
     }
 
-    /// <summary>One measurement at one rate: fresh topics, submit, warm up, measure, stop, judge.</summary>
+    /// <summary>
+    /// One measurement at one rate: fresh topics, submit, warm up (<see cref="WarmUpAsync"/>), measure
+    /// (<see cref="ObserveWindowAsync"/>), stop, judge (<see cref="CellJudge"/>); tear down in the finally.
+    /// </summary>
     private async Task<BenchmarkResult> MeasureAsync(IStreamEngine engine, string q, int rep, double rate, long totalEvents, int step,
         string label, int percent, CancellationToken ct)
     {
@@ -304,12 +316,18 @@ public sealed class BenchmarkRunner
         var query = NexmarkQueryCatalog.Default.Get(q, p.Engine.System);
         var containers = await ContainersAsync(ct).ConfigureAwait(false); // before anything that needs cleaning up
 
+        // The clock latency rests on: the broker's against this host's (where the generator schedules events).
+        Report(label, percent, "Checking the broker's clock");
+        var (clockOffset, clockCheck) = await BrokerClock.MeasureAsync(p.BootstrapServers, p.BrokerNode, p.Ssh, p.Thresholds.MaxClockOffsetMs, ct).ConfigureAwait(false);
+        result.ClockOffsetMs = clockOffset;
+        result.ClockCheck = clockCheck;
+
         Report(label, percent, "Creating topics");
         var embedded = false;
         using (var admin = KafkaTopicAdmin.Open(p.BootstrapServers))
         {
-            // Both topics stamped by the broker (Pi1) on append: result stamps come from the same host clock as the
-            // generator's event times (it runs on Pi1 too), so no clock offset between nodes enters the latency.
+            // Both topics stamped by the broker (Pi1) on append: result stamps come from the broker's clock, whose
+            // offset to this host's (the generator's) was just checked.
             await admin.CreateTopicAsync(inputTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
             await admin.CreateTopicAsync(resultTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
             embedded = admin.IsEmbedded;
@@ -378,85 +396,11 @@ public sealed class BenchmarkRunner
                 _log?.Verbose($"{q} repetition {rep}: the send schedule started {recorder.EventTimeOffsetMs} ms after the events' base time; latencies are taken from the intended send times.");
             }
 
-            // Warm-up: the input throughput, one sample per second, until the series is steady (or the warm-up ends).
-            // The engine's own source figures when it gives them (Flink counters per second, Arroyo's rate); otherwise
-            // the consumer group's committed offsets, which move only at checkpoints and so rarely look steady.
-            var engineSeries = new List<double>();
-            var kafkaSeries = new List<double>();
-            var engineUsable = true;
-            var last = p.FixedWarmup ? 0 : offsets.Consumed(inputTopic, p.Partitions); // no series is read with a fixed warm-up
-            StreamJobMetrics? lastMetrics = null;
-            var sw = Stopwatch.StartNew();
-            var warmupEnd = p.WarmupSeconds;
-            var detected = false;
-            for (var s = 1; s <= p.WarmupSeconds; s++)
-            {
-                Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
-                await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
-                if (p.FixedWarmup) continue;
-                var now = offsets.Consumed(inputTopic, p.Partitions);
-                kafkaSeries.Add(now - last);
-                last = now;
-                if (engineUsable)
-                {
-                    try
-                    {
-                        var m = await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false);
-                        var sample = EngineRateSeries.SourceRateBetween(lastMetrics, m);
-                        lastMetrics = m;
-                        if (double.IsFinite(sample)) engineSeries.Add(sample);
-                        else if (m.SourceRecordsOut < 0) engineUsable = false; // no counters and no rate: use Kafka
-                    }
-                    catch (PiBenchException) { engineUsable = false; }
-                }
-                var series = engineUsable ? engineSeries : kafkaSeries;
-                if (SteadyState.Detect(series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; detected = true; break; }
-            }
-            var seriesName = engineUsable ? "engine source rate" : "Kafka committed offsets";
-            result.WarmupS = warmupEnd;
-            result.SteadyState = p.FixedWarmup ? $"fixed warm-up {p.WarmupSeconds} s"
-                : detected ? $"detected after {warmupEnd} s ({seriesName})"
-                : $"not detected within {p.WarmupSeconds} s ({seriesName}); measured after the longest warm-up";
-            if (!p.FixedWarmup && !detected && p.WarmupSeconds > 0)
-                _log?.Warning($"{q} repetition {rep}: throughput was not steady within the {p.WarmupSeconds}-s warm-up ({seriesName}); the window opened anyway (SteadyState says so).");
-            _log?.Verbose($"{q} repetition {rep}: measuring after {warmupEnd} s of warm-up ({result.SteadyState}).");
+            await WarmUpAsync(engine, run, offsets, inputTopic, result, label, percent, ct).ConfigureAwait(false);
 
-            // Measurement window.
-            var t0 = DateTimeOffset.UtcNow;
-            var clock0 = Stopwatch.GetTimestamp();
-            var consumed0 = offsets.Consumed(inputTopic, p.Partitions);
-            var produced0 = offsets.End(resultTopic, p.Partitions);
-            var lag = new List<(double, double)>();
-            var restarts = 0; var failure = "";
-            recorder.WindowStartMs = t0.ToUnixTimeMilliseconds();
-            var engineRates = new EngineRateSeries();
-            async Task SampleEngineAsync()
-            {
-                try { engineRates.Add(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
-                catch (PiBenchException ex) { engineRates.Failed(ex.Message); }
-            }
-            await SampleEngineAsync().ConfigureAwait(false);
-            for (var s = 1; s <= p.MeasureSeconds; s++)
-            {
-                Report(label, percent, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
-                var due = TimeSpan.FromSeconds(s) - Stopwatch.GetElapsedTime(clock0);
-                if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
-                var status = await engine.GetStatusAsync(run.ToHandle(), ct).ConfigureAwait(false);
-                if (status.State != StreamJobState.Running)
-                {
-                    if (status.State.IsTerminal()) { failure = status.EngineState; break; }
-                    restarts++;
-                }
-                lag.Add((Stopwatch.GetElapsedTime(clock0).TotalSeconds, offsets.End(inputTopic, p.Partitions) - offsets.Consumed(inputTopic, p.Partitions)));
-                if (s % Math.Max(1, p.EngineMetricsEverySeconds) == 0 || s == p.MeasureSeconds) await SampleEngineAsync().ConfigureAwait(false);
-            }
-            var consumed1 = offsets.Consumed(inputTopic, p.Partitions);
-            var produced1 = offsets.End(resultTopic, p.Partitions);
-            var elapsed = Stopwatch.GetElapsedTime(clock0).TotalSeconds;
-            var t1 = t0.AddSeconds(elapsed);
-            recorder.WindowEndMs = t1.ToUnixTimeMilliseconds();
-            if (engineRates.Failures > 0)
-                _log?.Verbose($"{q} repetition {rep}: {engineRates.Failures} engine metric sample(s) failed: {engineRates.LastError}");
+            var window = await ObserveWindowAsync(engine, run, generator, offsets, inputTopic, resultTopic, recorder, label, percent, ct).ConfigureAwait(false);
+            if (window.Engine.Failures > 0)
+                _log?.Verbose($"{q} repetition {rep}: {window.Engine.Failures} engine metric sample(s) failed: {window.Engine.LastError}");
 
             var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
             var inputEnded = generator.IsFinished && generator.State == "Completed" ? generator.Sent : -1;
@@ -467,38 +411,10 @@ public sealed class BenchmarkRunner
             sampling.Cancel();
             await sampler.ConfigureAwait(false);
 
-            var res = ResourceSummary.FromSamples(samples, t0, t1, p.MetricNodes.Select(n => n.Name).ToList(), p.MetricIntervalSeconds);
-            result.StartedAt = t0;
-            result.DurationS = Math.Round(elapsed, 3);
-            result.EventsIn = consumed1 - consumed0;
-            result.EventsOut = produced1 - produced0;
-            result.KafkaInputRate = Math.Round(result.EventsIn / elapsed, 2);
-            result.KafkaOutputRate = Math.Round(result.EventsOut / elapsed, 2);
-            var (engineIn, inMethod) = engineRates.Input();
-            var (engineOut, outMethod) = engineRates.Output();
-            result.InputRate = double.IsFinite(engineIn) ? engineIn : result.KafkaInputRate;
-            result.OutputRate = double.IsFinite(engineOut) ? engineOut : result.KafkaOutputRate;
-            result.RateSource = $"input: {(double.IsFinite(engineIn) ? inMethod : "Kafka committed offsets")}; output: {(double.IsFinite(engineOut) ? outMethod : "Kafka result topic")}";
-            result.LatencyP50Ms = recorder.PercentileMs(50);
-            result.LatencyP99Ms = recorder.PercentileMs(99);
-            result.LatencyP999Ms = recorder.PercentileMs(99.9);
-            result.LatencyMaxMs = recorder.MaxMs;
-            result.CpuCoreSeconds = res.CpuCoreSeconds;
-            result.CpuPercentPerNode = res.CpuPercentPerNode;
-            result.MemoryPeakMB = res.MemoryPeakMB;
-            result.NetworkMBPerNode = res.NetworkMBPerNode;
-            var engineUse = ContainerSummary.FromSamples(containerSamples, t0, t1, p.Engine.System.ToString());
-            result.EngineCpuCoreSeconds = engineUse.EngineCpuCoreSeconds;
-            result.EngineMemoryPeakMB = engineUse.EngineMemoryPeakMB;
+            var t1 = window.Start.AddSeconds(window.Seconds);
+            var res = ResourceSummary.FromSamples(samples, window.Start, t1, p.MetricNodes.Select(n => n.Name).ToList(), p.MetricIntervalSeconds);
+            var engineUse = ContainerSummary.FromSamples(containerSamples, window.Start, t1, p.Engine.System.ToString());
             foreach (var u in engineUse.Containers) { u.Query = q; u.Repetition = rep; u.Step = step; Document.Containers.Add(u); }
-            var gate = new ValidityInput
-            {
-                GeneratorValid = genOk, GeneratorReason = genReason,
-                ThrottledNodes = res.ThrottledNodes, JobRestarts = restarts, JobFailure = failure, LagSeries = lag, TargetRate = rate,
-                EngineInputRate = engineIn, OffsetInputRate = result.KafkaInputRate, EngineOutputRate = engineOut, OffsetOutputRate = result.KafkaOutputRate, MissingSampleFraction = p.MetricNodes.Count == 0 ? 0 : res.MissingSampleFraction,
-                InputEndedAfterEvents = inputEnded,
-                CommitIntervalSeconds = p.CheckpointInterval?.TotalSeconds ?? 0,
-            };
             result.LatencyClock = collector.TimestampType switch
             {
                 "LogAppendTime" => "broker",
@@ -510,16 +426,20 @@ public sealed class BenchmarkRunner
                 _log?.Warning($"{q} repetition {rep}: none of the {collector.Records} results carried a readable event time or window end; no latency figure.");
             if (!embedded && collector.TimestampType is "CreateTime" or "Mixed")
                 _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
-            var (valid, reason) = ValidityGate.Evaluate(gate, p.Thresholds);
-            result.RateCheck = ValidityGate.RateCheck(gate, p.Thresholds);
+
+            CellJudge.Fill(result, window, recorder, res, engineUse, new CellJudge.Context
+            {
+                GeneratorValid = genOk, GeneratorReason = genReason, InputEndedAfterEvents = inputEnded, TargetRate = rate,
+                CommitIntervalSeconds = p.CheckpointInterval?.TotalSeconds ?? 0, NodesSampled = p.MetricNodes.Count > 0, Thresholds = p.Thresholds,
+            });
             if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: engine and Kafka disagree: {result.RateCheck}");
-            result.Valid = valid;
-            result.InvalidReason = reason;
-            result.Status = "Completed";
+            if (result.OutputCheck.StartsWith("outside", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: {result.OutputCheck}");
+
             var hlog = Path.Combine(_plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : p.OutputDirectory,
                 $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
             Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
-            recorder.WriteIntervalLog(hlog, t0);
+            recorder.WriteIntervalLog(hlog, window.Start);
+            result.HistogramFile = Path.GetFileName(hlog);
             return result;
         }
         catch (Exception) when (ct.IsCancellationRequested)
@@ -548,6 +468,93 @@ public sealed class BenchmarkRunner
             collector.Stop();
             if (!p.KeepTopics) await DeleteTopicsAsync(inputTopic, resultTopic).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Warm-up: the input throughput, one sample per second, until the series is steady (or the warm-up ends); sets
+    /// WarmupS and SteadyState on <paramref name="result"/>. The series is <see cref="WarmupSeries"/>'s (engine source
+    /// rate, or committed offsets when the engine gives nothing for several seconds in a row).
+    /// </summary>
+    private async Task WarmUpAsync(IStreamEngine engine, NexmarkQueryRun run, OffsetReader offsets, string inputTopic, BenchmarkResult result,
+        string label, int percent, CancellationToken ct)
+    {
+        var p = _plan;
+        var series = new WarmupSeries();
+        var last = p.FixedWarmup ? 0 : offsets.Consumed(inputTopic, p.Partitions); // no series is read with a fixed warm-up
+        var sw = Stopwatch.StartNew();
+        var warmupEnd = p.WarmupSeconds;
+        var detected = false;
+        for (var s = 1; s <= p.WarmupSeconds; s++)
+        {
+            Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
+            await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
+            if (p.FixedWarmup) continue;
+            var now = offsets.Consumed(inputTopic, p.Partitions);
+            series.AddKafka(now - last);
+            last = now;
+            try { series.AddEngine(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
+            catch (PiBenchException) { series.EngineFailed(); }
+            if (SteadyState.Detect(series.Series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; detected = true; break; }
+        }
+        var seriesName = series.Name;
+        result.WarmupS = warmupEnd;
+        result.SteadyState = p.FixedWarmup ? $"fixed warm-up {p.WarmupSeconds} s"
+            : detected ? $"detected after {warmupEnd} s ({seriesName})"
+            : $"not detected within {p.WarmupSeconds} s ({seriesName}); measured after the longest warm-up";
+        if (!p.FixedWarmup && !detected && p.WarmupSeconds > 0)
+            _log?.Warning($"{result.Query} repetition {result.Repetition}: throughput was not steady within the {p.WarmupSeconds}-s warm-up ({seriesName}); the window opened anyway (SteadyState says so).");
+        _log?.Verbose($"{result.Query} repetition {result.Repetition}: measuring after {warmupEnd} s of warm-up ({result.SteadyState}).");
+    }
+
+    /// <summary>
+    /// The measured window: once a second the job's state, the input topic's end offsets (what the broker appended),
+    /// the consumer group's lag and the generator's client queue; the engine's metrics every
+    /// <see cref="BenchmarkPlan.EngineMetricsEverySeconds"/>; committed and result offsets at both ends.
+    /// </summary>
+    private async Task<WindowObservation> ObserveWindowAsync(IStreamEngine engine, NexmarkQueryRun run, NexmarkGeneratorRun generator, OffsetReader offsets,
+        string inputTopic, string resultTopic, LatencyRecorder recorder, string label, int percent, CancellationToken ct)
+    {
+        var p = _plan;
+        var w = new WindowObservation { Start = DateTimeOffset.UtcNow };
+        var clock0 = Stopwatch.GetTimestamp();
+        double Now() => Stopwatch.GetElapsedTime(clock0).TotalSeconds;
+        void ReadBroker()
+        {
+            var before = Now();
+            var end = offsets.End(inputTopic, p.Partitions);
+            w.Series.AddInputEnd((before + Now()) / 2, end); // the read's midpoint
+            w.Series.AddClientQueue(Now(), generator.Pending);
+            w.Series.AddLag(Now(), end - offsets.Consumed(inputTopic, p.Partitions));
+        }
+        w.Consumed0 = offsets.Consumed(inputTopic, p.Partitions);
+        w.Produced0 = offsets.End(resultTopic, p.Partitions);
+        recorder.WindowStartMs = w.Start.ToUnixTimeMilliseconds();
+        async Task SampleEngineAsync()
+        {
+            try { w.Engine.Add(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
+            catch (PiBenchException ex) { w.Engine.Failed(ex.Message); }
+        }
+        ReadBroker();
+        await SampleEngineAsync().ConfigureAwait(false);
+        for (var s = 1; s <= p.MeasureSeconds; s++)
+        {
+            Report(label, percent, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
+            var due = TimeSpan.FromSeconds(s) - Stopwatch.GetElapsedTime(clock0);
+            if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
+            var status = await engine.GetStatusAsync(run.ToHandle(), ct).ConfigureAwait(false);
+            if (status.State != StreamJobState.Running)
+            {
+                if (status.State.IsTerminal()) { w.Failure = status.EngineState; break; }
+                w.Restarts++;
+            }
+            ReadBroker();
+            if (s % Math.Max(1, p.EngineMetricsEverySeconds) == 0 || s == p.MeasureSeconds) await SampleEngineAsync().ConfigureAwait(false);
+        }
+        w.Consumed1 = offsets.Consumed(inputTopic, p.Partitions);
+        w.Produced1 = offsets.End(resultTopic, p.Partitions);
+        w.Seconds = Now();
+        recorder.WindowEndMs = w.Start.AddSeconds(w.Seconds).ToUnixTimeMilliseconds();
+        return w;
     }
 
     /// <summary>

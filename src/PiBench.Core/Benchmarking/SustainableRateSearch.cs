@@ -51,15 +51,29 @@ public sealed class SustainableThroughputResult
     public string Query { get; set; } = "";
     public int Repetition { get; set; }
     public int Parallelism { get; set; }
-    /// <summary>Highest target rate whose step was valid, events/s (NaN when no step passed).</summary>
+    /// <summary>
+    /// The broker-side input rate achieved by the highest step that passed (its <see cref="BenchmarkResult.BrokerInputRate"/>),
+    /// events/s; its target is <see cref="SustainableTargetRate"/>. NaN when no step passed. A lower bound, not the
+    /// engine's limit, when <see cref="IsLowerBound"/>.
+    /// </summary>
     public double SustainableRate { get; set; } = double.NaN;
+    /// <summary>Target rate of the highest step that passed, events/s (NaN when none passed).</summary>
+    public double SustainableTargetRate { get; set; } = double.NaN;
+    /// <summary>
+    /// True when the search stopped without finding the engine's limit (LimitedBy Generator, Measurement, MaxRate,
+    /// Steps, Throttling or Failed): SustainableRate is then a lower bound ("&gt;= x") and is kept out of the summaries.
+    /// </summary>
+    public bool IsLowerBound { get; set; }
+    /// <summary>Where SustainableRate comes from: "broker input rate of step N" or "target of step N (broker rate not measured)".</summary>
+    public string RateBasis { get; set; } = "";
     /// <summary>Lowest target rate whose step was not valid, events/s (NaN when none failed).</summary>
     public double FailingRate { get; set; } = double.NaN;
     /// <summary>
     /// What bounds the result: Engine (consumer lag grew, the job restarted or failed), LatencySlo (p99 above the
     /// objective), Throttling (a node throttled), Generator (the load driver could not keep the rate: the engine's limit
     /// is above it, not measured), MaxRate (every step up to the highest rate passed), Measurement (the step could not be
-    /// judged, e.g. metric samples missing), Steps (step budget used up before the resolution was reached).
+    /// judged, e.g. metric samples missing), Steps (step budget used up before the resolution was reached), Failed (a
+    /// step errored). Only Engine and LatencySlo mean the engine's limit was found; the rest make the rate a lower bound.
     /// </summary>
     public string LimitedBy { get; set; } = "";
     /// <summary>Why the step at <see cref="FailingRate"/> failed (its InvalidReason, or the input or latency shortfall).</summary>
@@ -106,7 +120,10 @@ public static class SustainableRateSearch
         if (step.Status != "Completed") return ("Failed", r);
         if (!step.Valid)
         {
-            if (r.Contains("generator fell behind", StringComparison.Ordinal)) return ("Generator", r);
+            // The load did not reach the broker at the target: nothing is known about the engine at this rate.
+            if (r.Contains("generator fell behind", StringComparison.Ordinal) || r.Contains(ValidityGate.BrokerShortfall, StringComparison.Ordinal)
+                || r.Contains(ValidityGate.ClientQueueGrew, StringComparison.Ordinal)) return ("Generator", r);
+            if (r.Contains(ValidityGate.OutputOutside, StringComparison.Ordinal)) return ("Engine", r);
             if (r.Contains("consumer lag unbounded", StringComparison.Ordinal) || r.Contains("job ", StringComparison.Ordinal)) return ("Engine", r);
             if (r.Contains("node throttled", StringComparison.Ordinal)) return ("Throttling", r);
             return ("Measurement", r);
@@ -140,9 +157,19 @@ public static class SustainableRateSearch
             summary.Status = status;
             summary.Steps = step;
             summary.StepRates = trail.ToString().TrimEnd();
+            summary.SustainableTargetRate = lo;
             summary.SustainableRate = lo;
+            summary.RateBasis = "";
+            if (best is not null)
+            {
+                // A passing step reports what the broker took in, not what it was asked for.
+                var broker = double.IsFinite(best.BrokerInputRate);
+                summary.SustainableRate = broker ? Math.Round(best.BrokerInputRate, 2) : lo;
+                summary.RateBasis = broker ? $"broker input rate of step {best.Step}" : $"target of step {best.Step} (broker rate not measured)";
+            }
             summary.FailingRate = hi;
             summary.LimitedBy = limitedBy;
+            summary.IsLowerBound = best is not null && !(limitedBy is "Engine" or "LatencySlo");
             summary.Reason = reason;
             summary.DurationS = Math.Round((DateTimeOffset.UtcNow - started).TotalSeconds, 3);
             if (best is not null)
@@ -165,7 +192,13 @@ public static class SustainableRateSearch
         {
             while (true)
             {
-                if (step >= options.MaxSteps) { if (limitedBy == "") limitedBy = "Steps"; break; }
+                if (step >= options.MaxSteps)
+                {
+                    // The budget ran out before the resolution was reached: the limit lies somewhere above what passed.
+                    if (limitedBy != "") reason = $"step budget ({options.MaxSteps}) used up before the resolution was reached; last failure ({limitedBy}): {reason}";
+                    limitedBy = "Steps";
+                    break;
+                }
                 step++;
                 var r = await measure(rate, step, ct).ConfigureAwait(false);
                 onStep?.Invoke(r);

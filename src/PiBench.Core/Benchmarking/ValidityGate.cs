@@ -35,6 +35,22 @@ public sealed class ValidityInput
     /// was still producing. Input that stops inside the window makes rates and lag meaningless.
     /// </summary>
     public long InputEndedAfterEvents { get; init; } = -1;
+    /// <summary>Events/s the broker appended to the input topic during the window (end offsets), NaN when not read.</summary>
+    public double BrokerInputRate { get; init; } = double.NaN;
+    /// <summary>Seconds between the first and last end-offset read behind <see cref="BrokerInputRate"/>.</summary>
+    public double BrokerInputSeconds { get; init; }
+    /// <summary>The generator's client queue (handed to the Kafka client, not yet acknowledged) over the window: (seconds, events).</summary>
+    public IReadOnlyList<(double Seconds, double Pending)> ClientQueue { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>Broker host clock minus the generator host's, ms (0 = same host); NaN = not measured.</summary>
+    public double ClockOffsetMs { get; init; } = double.NaN;
+    /// <summary>True when the cell has a latency figure, so the clock it rests on matters.</summary>
+    public bool LatencyMeasured { get; init; }
+    /// <summary>Latencies recorded, and those that came out negative or beyond the histogram (clamped).</summary>
+    public long LatencySamples { get; init; }
+    public long BadLatencies { get; init; }
+    /// <summary>The output count against the query's band (<see cref="OutputExpectation.Judge"/>): outside = invalid.</summary>
+    public bool OutputOutsideBand { get; init; }
+    public string OutputCheck { get; init; } = "";
 }
 
 /// <summary>Thresholds of the gate (methodology §3.2, §3.3, §3.7).</summary>
@@ -51,11 +67,33 @@ public sealed class ValidityThresholds
     public double RateCrossCheckTolerance { get; init; } = 0.05;
     /// <summary>Largest tolerated share of missing metric samples. Default 10 %.</summary>
     public double MaxMissingSampleFraction { get; init; } = 0.10;
+    /// <summary>The broker must append at least this fraction of the target rate during the window. Default 0.995 (the generator's own bound).</summary>
+    public double MinBrokerInputFraction { get; init; } = 0.995;
+    /// <summary>
+    /// Seconds of input the broker may trail by at the window's two ends without counting as a shortfall: the client's
+    /// batching (linger) and the end-offset reads themselves. Default 0.05 s.
+    /// </summary>
+    public double BrokerInputSlackSeconds { get; init; } = 0.05;
+    /// <summary>The client queue may grow by at most this fraction of the target per second ... Default 0.005 (0.5 %).</summary>
+    public double MaxClientQueueGrowthFractionOfLoad { get; init; } = 0.005;
+    /// <summary>... and by no more than this many seconds of input over the window (batching noise). Default 0.5 s.</summary>
+    public double MinClientQueueGrowthSecondsOfLoad { get; init; } = 0.5;
+    /// <summary>Largest tolerated offset between the broker's clock and the generator's, ms. Default 10.</summary>
+    public double MaxClockOffsetMs { get; init; } = 10;
+    /// <summary>Largest tolerated share of negative or clamped latencies. Default 0.001 (0.1 %).</summary>
+    public double MaxBadLatencyFraction { get; init; } = 0.001;
 }
 
 /// <summary>Decides Valid / InvalidReason. Invalid runs are kept and reported, never dropped.</summary>
 public static class ValidityGate
 {
+    /// <summary>Stable beginnings of reasons that other parts (the sustainable search) classify.</summary>
+    public const string BrokerShortfall = "broker ingested ";
+    public const string ClientQueueGrew = "generator's client queue grew ";
+    public const string OutputOutside = "output outside the expected band";
+    public const string ClockOffset = "clock offset to the broker host ";
+    public const string BadLatencies = "negative or clamped latencies ";
+
     /// <summary>
     /// Cross-check of the engine's own rates against Kafka: input (engine sources vs the consumer group's committed
     /// offsets) and output (engine sinks vs the result topic's growth). "ok: ..." when every available pair is within
@@ -135,6 +173,34 @@ public static class ValidityGate
             reasons.Add($"input ended inside the window after {input.InputEndedAfterEvents} events (raise TotalEvents to cover warm-up and measurement)");
         if (input.MissingSampleFraction > t.MaxMissingSampleFraction)
             reasons.Add($"{input.MissingSampleFraction:P0} of metric samples missing");
+        var inv = global::System.Globalization.CultureInfo.InvariantCulture;
+        // Input measured at the broker, not at hand-off to the Kafka client (whose queue can hold 500,000 events).
+        if (input.TargetRate > 0 && double.IsFinite(input.BrokerInputRate) && input.BrokerInputSeconds > 0)
+        {
+            var need = t.MinBrokerInputFraction * input.TargetRate * input.BrokerInputSeconds - t.BrokerInputSlackSeconds * input.TargetRate;
+            if (input.BrokerInputRate * input.BrokerInputSeconds < need)
+                reasons.Add(string.Create(inv, $"{BrokerShortfall}{input.BrokerInputRate:0.##} events/s, below {t.MinBrokerInputFraction:P1} of the target {input.TargetRate:0.##} events/s (input topic end offsets over {input.BrokerInputSeconds:0.#} s)"));
+        }
+        if (input.TargetRate > 0 && input.ClientQueue.Count >= 3)
+        {
+            var pts = input.ClientQueue.Select(p => (p.Seconds, p.Pending)).ToList();
+            var slope = Statistics.Slope(pts);
+            var grew = pts[^1].Pending - pts[0].Pending;
+            if (double.IsFinite(slope) && slope > t.MaxClientQueueGrowthFractionOfLoad * input.TargetRate && grew > t.MinClientQueueGrowthSecondsOfLoad * input.TargetRate)
+                reasons.Add(string.Create(inv, $"{ClientQueueGrew}by {slope:0.#} events/s ({pts[0].Pending:0} -> {pts[^1].Pending:0} events not yet acknowledged by the broker)"));
+        }
+        if (input.LatencyMeasured)
+        {
+            if (double.IsNaN(input.ClockOffsetMs))
+                reasons.Add($"{ClockOffset}not measured: latency compares the broker's append time with this host's intended send times (run on the broker's host, or give the topology so the offset can be measured)");
+            else if (Math.Abs(input.ClockOffsetMs) > t.MaxClockOffsetMs)
+                reasons.Add(string.Create(inv, $"{ClockOffset}{input.ClockOffsetMs:+0.#;-0.#} ms, beyond {t.MaxClockOffsetMs:0.#} ms (latency would be off by as much)"));
+        }
+        var all = input.LatencySamples + input.BadLatencies;
+        if (all > 0 && (double)input.BadLatencies / all > t.MaxBadLatencyFraction)
+            reasons.Add(string.Create(inv, $"{BadLatencies}{input.BadLatencies} of {all} ({(double)input.BadLatencies / all:P2}, limit {t.MaxBadLatencyFraction:P1})"));
+        if (input.OutputOutsideBand)
+            reasons.Add($"{OutputOutside}: {input.OutputCheck.Replace("outside: ", "", StringComparison.Ordinal)}");
         return (reasons.Count == 0, string.Join("; ", reasons));
     }
 }

@@ -235,6 +235,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             OutputDirectory = OutputDirectory is null ? SessionState.Path.CurrentFileSystemLocation.Path : GetUnresolvedProviderPathFromPSPath(OutputDirectory),
             ResumePath = Resume is null ? null : GetUnresolvedProviderPathFromPSPath(Resume),
             MetricNodes = NoMetrics || topology is null ? Array.Empty<PiNode>() : topology.Nodes,
+            BrokerNode = topology?.Controller, // Kafka runs on the controller: its clock offset is checked per cell
             TopologyName = topology?.Name ?? "",
             TopologyPath = topology?.Path ?? "",
             EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",

@@ -322,7 +322,7 @@ public sealed class ResultsFilesTests
         };
         doc.Searches = new()
         {
-            new SustainableThroughputResult { System = "Arroyo", Query = "q1", Repetition = 1, SustainableRate = 10_000, FailingRate = 20_000, LimitedBy = "Engine", Steps = 2, Status = "Completed" },
+            new SustainableThroughputResult { System = "Arroyo", Query = "q1", Repetition = 1, SustainableRate = 10_000, SustainableTargetRate = 10_000, FailingRate = 20_000, LimitedBy = "Engine", Steps = 2, Status = "Completed" },
             new SustainableThroughputResult { System = "Arroyo", Query = "q5", Repetition = 1, SustainableRate = 10_000, Steps = 2, Status = "Stopped" },
         };
         return doc;
@@ -335,8 +335,8 @@ public sealed class ResultsFilesTests
     {
         var doc = SustainableDoc();
         var text = ResultsFiles.FormatText(doc);
-        Assert.Contains("Sustainable throughput (highest valid step rate per search)", text);
-        Assert.Contains("q1           1 Completed 10000.00       20000.00       Engine           2", text);
+        Assert.Contains("Sustainable throughput (broker-side input rate of the highest valid step", text);
+        Assert.Contains("q1           1 Completed 10000.00       10000.00     20000.00       Engine           2", text);
         Assert.Contains("Steps", text);
         var sum = ResultsFiles.Summarize(doc.Results, doc.Searches);
         Assert.Equal(10_000, sum.Single(f => f.Figure == "SustainableRate").Mean); // the Stopped q5 search is not summarised

@@ -68,8 +68,10 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             Assert.Equal(false, o.Properties["Valid"].Value);
             Assert.Contains("consumer lag unbounded", (string)o.Properties["InvalidReason"].Value);
             Assert.Equal(0L, o.Properties["EventsIn"].Value);
-            // The stand-in's metrics claim 1000 + i records/s per source subtask while Kafka saw nothing consumed: reported.
-            Assert.Equal(2001.0, o.Properties["InputRate"].Value);
+            // The stand-in's metrics claim 1000 + i records/s per source subtask while Kafka saw nothing consumed: reported
+            // beside the figure (a smoothed engine rate is a cross-check, never the window's input rate).
+            Assert.Equal(2001.0, o.Properties["EngineInputRate"].Value);
+            Assert.Equal(0.0, o.Properties["InputRate"].Value);
             Assert.Equal(0.0, o.Properties["KafkaInputRate"].Value);
             Assert.StartsWith("mismatch: input engine 2001/s vs Kafka 0/s", (string)o.Properties["RateCheck"].Value);
             Assert.Contains(r.Warnings, w => w.Contains("engine and Kafka disagree"));
@@ -80,6 +82,44 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             Assert.Contains("\"arroyo\": \"ghcr.io/arroyosystems/arroyo:0.11.0\"", json); // image provenance
             Assert.Contains("\"kafka\": \"apache/kafka:", json);
             Assert.All(engine.Pipelines, p => Assert.NotEqual("none", p.Stop));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ABrokerIngestingBelowTheTarget_EndsTheCellInvalid_WithTheReason_ThoughTheGeneratorWasOnTime()
+    {
+        // The embedded broker refuses produce requests with a retriable error for several seconds: the generator hands
+        // every event to its Kafka client on schedule (its own verdict: on time), the client queues and retries, and
+        // nothing reaches the broker during the window. The stand-in engine reads nothing, so no lag grows either.
+        using var engine = new ArroyoStandIn();
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-bench-{Guid.NewGuid():N}");
+        try
+        {
+            var r = fx.Run("""
+                $k = Start-EmbeddedKafka
+                try {
+                  $k.PushRequestErrors(0, [string[]](@('NotEnoughReplicas') * 12))
+                  Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 1 -Partitions 1 `
+                    -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
+                    -NoMetrics -OutputDirectory $dir
+                } finally { $k | Stop-EmbeddedKafka }
+                """, new Dictionary<string, object?> { ["api"] = engine.ApiUri, ["admin"] = engine.AdminUri, ["dir"] = dir }, TimeSpan.FromSeconds(120));
+            Assert.Null(r.Terminating);
+            var o = Assert.Single(r.Output);
+            Assert.Equal("Completed", o.Properties["Status"].Value);
+            Assert.Equal(false, o.Properties["Valid"].Value);
+            var reason = (string)o.Properties["InvalidReason"].Value;
+            Assert.True(reason.Contains("broker ingested 0 events/s, below 99.5 % of the target 300 events/s", StringComparison.Ordinal), reason);
+            Assert.DoesNotContain("generator fell behind", reason);
+            Assert.DoesNotContain("consumer lag unbounded", reason);
+            Assert.Equal(0.0, o.Properties["BrokerInputRate"].Value);
+            var json = File.ReadAllText(Directory.GetFiles(dir, "benchmark_results_*.json").Single());
+            Assert.Contains("\"BrokerInputRate\": 0", json);
+            Assert.Contains("\"ClockCheck\": \"same host (loopback broker): one clock\"", json);
+            // The headline table shows no number for q0, only why.
+            var text = File.ReadAllText(Directory.GetFiles(dir, "benchmark_results_*.txt").Single());
+            Assert.True(text.Contains("q0         no valid repetition: r1 (Completed, invalid): ", StringComparison.Ordinal), text);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
@@ -103,7 +143,7 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
     public void Sustainable_EmitsOneSearchResult_AndKeepsEveryStepInTheFiles()
     {
         // The HTTP stand-in runs pipelines but consumes nothing: every step's backlog grows, so the search steps down
-        // from 300 events/s and reports no sustainable rate within its two-step budget.
+        // from 300 events/s and reports no sustainable rate within its two-step budget (LimitedBy Steps: not found).
         using var engine = new ArroyoStandIn();
         var dir = Path.Combine(Path.GetTempPath(), $"pibench-sust-{Guid.NewGuid():N}");
         try
@@ -119,10 +159,12 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             Assert.Null(r.Terminating);
             var o = Assert.Single(r.Output);
             Assert.Equal("PiBench.Core.Benchmarking.SustainableThroughputResult", o.TypeNames[0]);
-            Assert.Equal("300:fail 150:fail", o.Properties["StepRates"].Value);
+            Assert.True("300:fail 150:fail" == (string)o.Properties["StepRates"].Value, $"{o.Properties["StepRates"].Value} {o.Properties["LimitedBy"].Value}: {o.Properties["Reason"].Value}");
             Assert.True(double.IsNaN((double)o.Properties["SustainableRate"].Value));
             Assert.Equal(150.0, o.Properties["FailingRate"].Value);
-            Assert.Equal("Engine", o.Properties["LimitedBy"].Value);
+            // The budget ran out with no step passing: the limit was not found (the engine failing is the last failure).
+            Assert.Equal("Steps", o.Properties["LimitedBy"].Value);
+            Assert.Contains("last failure (Engine): consumer lag unbounded", (string)o.Properties["Reason"].Value);
             Assert.Equal("Completed", o.Properties["Status"].Value);
             Assert.Equal(2, engine.Pipelines.Count); // one fresh job per step
             Assert.All(engine.Pipelines, p => Assert.NotEqual("none", p.Stop));

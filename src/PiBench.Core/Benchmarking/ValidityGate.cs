@@ -78,6 +78,8 @@ public sealed class ValidityThresholds
     public double MaxClientQueueGrowthFractionOfLoad { get; init; } = 0.005;
     /// <summary>... and by no more than this many seconds of input over the window (batching noise). Default 0.5 s.</summary>
     public double MinClientQueueGrowthSecondsOfLoad { get; init; } = 0.5;
+    /// <summary>... and by more than this many events (acknowledgement jitter at low rates). Default 1,000.</summary>
+    public double MinClientQueueGrowthEvents { get; init; } = 1_000;
     /// <summary>Largest tolerated offset between the broker's clock and the generator's, ms. Default 10.</summary>
     public double MaxClockOffsetMs { get; init; } = 10;
     /// <summary>Largest tolerated share of negative or clamped latencies. Default 0.001 (0.1 %).</summary>
@@ -186,7 +188,7 @@ public static class ValidityGate
             var pts = input.ClientQueue.Select(p => (p.Seconds, p.Pending)).ToList();
             var slope = Statistics.Slope(pts);
             var grew = pts[^1].Pending - pts[0].Pending;
-            if (double.IsFinite(slope) && slope > t.MaxClientQueueGrowthFractionOfLoad * input.TargetRate && grew > t.MinClientQueueGrowthSecondsOfLoad * input.TargetRate)
+            if (double.IsFinite(slope) && slope > t.MaxClientQueueGrowthFractionOfLoad * input.TargetRate && grew > Math.Max(t.MinClientQueueGrowthSecondsOfLoad * input.TargetRate, t.MinClientQueueGrowthEvents))
                 reasons.Add(string.Create(inv, $"{ClientQueueGrew}by {slope:0.#} events/s ({pts[0].Pending:0} -> {pts[^1].Pending:0} events not yet acknowledged by the broker)"));
         }
         if (input.LatencyMeasured)

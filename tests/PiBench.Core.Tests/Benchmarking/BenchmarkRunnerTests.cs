@@ -43,9 +43,17 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
                 Assert.True(r.Valid, r.InvalidReason);
                 Assert.InRange(r.LatencyP50Ms, DelayMs - 1, DelayMs + 250);
                 Assert.InRange(r.LatencyP99Ms, r.LatencyP50Ms, DelayMs + 1000);
-                Assert.InRange(r.InputRate, 400 * 0.7, 400 * 1.3);      // the engine's own figure ...
-                Assert.InRange(r.KafkaInputRate, 400 * 0.7, 400 * 1.3); // ... and Kafka's committed offsets
-                Assert.StartsWith("input: engine rate, mean of ", r.RateSource); // Arroyo reports smoothed rates, no counters
+                Assert.InRange(r.EngineInputRate, 400 * 0.7, 400 * 1.3); // the engine's own (smoothed) figure, a cross-check ...
+                Assert.InRange(r.KafkaInputRate, 400 * 0.7, 400 * 1.3);  // ... and Kafka's committed offsets, the figure
+                Assert.Equal(r.KafkaInputRate, r.InputRate);
+                Assert.StartsWith("input: Kafka committed offsets", r.RateSource); // Arroyo reports smoothed rates, no counters
+                Assert.Contains("engine smoothed rate", r.RateSource);
+                Assert.InRange(r.BrokerInputRate, 400 * 0.995, 400 * 1.01); // the broker took the load in
+                Assert.Equal("same host (loopback broker): one clock", r.ClockCheck);
+                Assert.Equal(0, r.ClockOffsetMs);
+                Assert.StartsWith("ok: ", r.OutputCheck);
+                Assert.Equal(0, r.NegativeLatencies);
+                Assert.EndsWith(".hlog", r.HistogramFile);
                 Assert.Equal("event time of the bid", r.LatencyReference);
                 Assert.Contains("input engine ", r.RateCheck);
                 Assert.True(r.EventsOut > 0);
@@ -123,7 +131,10 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal("Completed", s.Status);
             Assert.Equal("Engine", s.LimitedBy);
             Assert.StartsWith("200:pass 400:fail", s.StepRates);
-            Assert.Equal(200, s.SustainableRate);
+            Assert.Equal(200, s.SustainableTargetRate);
+            Assert.InRange(s.SustainableRate, 199, 201); // what the broker took in at that step
+            Assert.StartsWith("broker input rate of step ", s.RateBasis);
+            Assert.False(s.IsLowerBound);
             Assert.Equal(300, s.FailingRate);
             Assert.InRange(s.InputRate, 180, 220);
             Assert.Contains("is below 90 % of the target 300 events/s", s.Reason);
@@ -201,6 +212,39 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             var p = Assert.Single(standIn.Engine.Pipelines); // validation refused the variant; only the plain query was created
             Assert.DoesNotContain("latency_ts", p.Query);
             Assert.Contains(log.Warnings, w => w.Contains("rejected the latency variant"));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task ABrokerThatIngestsBelowTheTarget_MakesTheCellInvalid_ThoughTheGeneratorHandsOffOnTime()
+    {
+        // The broker refuses every produce request for several seconds (retriable errors: the client retries with
+        // back-off and keeps queueing), so it appends nothing during the window while the generator hands every event
+        // to the client on schedule. The engine has nothing to read, so its lag stays flat: only the broker-side
+        // input shows that the load never arrived.
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-brokerslow-{Guid.NewGuid():N}");
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var standIn = new ConsumingEngineStandIn(cluster.BootstrapServers) { AddedDelayMs = 20 };
+        try
+        {
+            var plan = Plan(standIn, cluster.BootstrapServers, dir, 1);
+            cluster.PushRequestErrors(0, Enumerable.Repeat(Confluent.Kafka.ErrorCode.NotEnoughReplicas, 12).ToArray()); // ApiKey 0 = Produce
+            var seen = new List<BenchmarkResult>();
+            await new BenchmarkRunner(new BenchmarkPlan
+            {
+                Engine = plan.Engine, Queries = plan.Queries, Repetitions = 1, EventsPerSecond = 600, TotalEvents = 100_000, Parallelism = 1, Partitions = 1,
+                WarmupSeconds = 1, MeasureSeconds = 4, FixedWarmup = true, BootstrapServers = cluster.BootstrapServers, OutputDirectory = dir,
+            }).RunAsync(seen.Add, CancellationToken.None);
+            var r = Assert.Single(seen);
+            output.WriteLine($"broker {r.BrokerInputRate}/s ({r.BrokerInputEvents}), queue {r.ClientQueueGrowth}/s, valid {r.Valid}: {r.InvalidReason}");
+            Assert.Equal("Completed", r.Status);
+            Assert.False(r.Valid);
+            Assert.Contains("broker ingested ", r.InvalidReason);
+            Assert.Contains("below 99.5 % of the target 600 events/s", r.InvalidReason);
+            Assert.Contains("generator's client queue grew by ", r.InvalidReason);
+            Assert.DoesNotContain("generator fell behind", r.InvalidReason); // it judged itself at hand-off, and was on time
+            Assert.True(r.ClientQueueGrowth > 300, $"client queue growth {r.ClientQueueGrowth}");
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

@@ -41,7 +41,9 @@ public static class BrokerClock
         var node = BrokerNodeOf(bootstrapServers, brokerNode);
         if (node is null)
             return (double.NaN, $"not measured: the broker ({bootstrapServers}) is not a node of the topology");
-        var health = await NodeProbe.ProbeAsync(SshConnectionPool.Shared, node, ssh, ct).ConfigureAwait(false);
+        PiNodeHealth health;
+        try { health = await NodeProbe.ProbeAsync(SshConnectionPool.Shared, node, ssh, ct).ConfigureAwait(false); }
+        catch (PiBenchException ex) { return (double.NaN, $"not measured: {node.Name}: {ex.Message}"); }
         if (health.ClockOffsetMs is not { } offset)
             return (double.NaN, $"not measured: {node.Name} did not answer ({health.Error})");
         return (offset, string.Create(CultureInfo.InvariantCulture, $"measured on {node.Name} over SSH: {offset:+0.#;-0.#;0} ms (limit {limitMs:0.#} ms)"));

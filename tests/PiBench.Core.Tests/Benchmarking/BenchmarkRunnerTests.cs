@@ -38,6 +38,7 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             foreach (var r in seen)
             {
                 output.WriteLine($"rep {r.Repetition}: rates {r.RateSource}; check {r.RateCheck}");
+                output.WriteLine($"rep {r.Repetition}: broker in {r.BrokerInputRate}/s ({r.BrokerInputEvents}), client queue {r.ClientQueueGrowth}/s, engine in {r.EngineInputRate}/s, input error ±{r.InputRateError}; output {r.OutputCheck}; clock {r.ClockCheck}; negative {r.NegativeLatencies}");
                 output.WriteLine($"rep {r.Repetition}: in {r.InputRate}/s out {r.OutputRate}/s p50 {r.LatencyP50Ms} p99 {r.LatencyP99Ms} p99.9 {r.LatencyP999Ms} max {r.LatencyMaxMs} ms, window {r.DurationS} s, valid {r.Valid} {r.InvalidReason}");
                 Assert.Equal("Completed", r.Status);
                 Assert.True(r.Valid, r.InvalidReason);
@@ -65,6 +66,12 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             var doc = ResultsFiles.Read(runner.JsonPath);
             Assert.Equal("Completed", doc.State);
             Assert.Equal(2, doc.Results.Count);
+            // The summary percentiles come from the two repetitions' merged .hlog histograms.
+            var p50 = doc.Summaries.Single(f => f.Figure == "LatencyP50Ms");
+            output.WriteLine($"merged p50 {p50.Value} [{p50.CiLow}, {p50.CiHigh}] {p50.Method}; headline p99 {doc.Headlines.Single().LatencyP99Ms}");
+            Assert.Equal(2, p50.Count);
+            Assert.InRange(p50.Value, DelayMs - 1, DelayMs + 250);
+            Assert.Equal(2, doc.Headlines.Single().ValidRepetitions);
 
             // Resume with three repetitions: only the third one runs.
             var resumed = new List<BenchmarkResult>();

@@ -99,7 +99,11 @@ public sealed class BenchmarkCommandTests(ModuleFixture fx)
             var r = fx.Run("""
                 $k = Start-EmbeddedKafka
                 try {
-                  $k.PushRequestErrors(0, [string[]](@('NotEnoughReplicas') * 12))
+                  # Twelve NotEnoughReplicas (19) for ApiKey 0 (Produce), as a typed Confluent.Kafka.ErrorCode[].
+                  $type = $k.GetType().GetMethod('PushRequestErrors').GetParameters()[1].ParameterType.GetElementType()
+                  $errors = [Array]::CreateInstance($type, 12)
+                  for ($i = 0; $i -lt 12; $i++) { $errors[$i] = 19 }
+                  $k.PushRequestErrors([int16]0, $errors)
                   Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 1 -Partitions 1 `
                     -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $k.BootstrapServers -EngineUri $api -AuxiliaryUri $admin `
                     -NoMetrics -OutputDirectory $dir

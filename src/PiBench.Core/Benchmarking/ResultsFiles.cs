@@ -230,6 +230,12 @@ public static class ResultsFiles
     public static (string Text, string Json) Write(string directory, string baseName, BenchmarkRunDocument doc)
     {
         Directory.CreateDirectory(directory);
+        // Results written before HistogramFile existed (a -Resume of an older run): their .hlog has the conventional name.
+        foreach (var r in doc.Results.Where(r => r.HistogramFile.Length == 0 && r.Status == "Completed"))
+        {
+            var conventional = $"{baseName}_{r.Query}_r{r.Repetition}{(r.Step > 0 ? $"_s{r.Step}" : "")}.hlog";
+            if (File.Exists(Path.Combine(directory, conventional))) r.HistogramFile = conventional;
+        }
         doc.Summaries = Summarize(doc.Results, doc.Searches, directory);
         doc.Headlines = doc.Mode == "Sustainable" ? new() : Headlines(doc, directory);
         var txt = Path.Combine(directory, baseName + ".txt");

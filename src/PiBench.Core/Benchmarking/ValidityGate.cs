@@ -71,9 +71,9 @@ public sealed class ValidityThresholds
     public double MinBrokerInputFraction { get; init; } = 0.995;
     /// <summary>
     /// Seconds of input the broker may trail by at the window's two ends without counting as a shortfall: the client's
-    /// batching (linger) and the end-offset reads themselves. Default 0.05 s.
+    /// batching (linger) and the end-offset reads themselves, delayed by a busy host. Default 0.1 s.
     /// </summary>
-    public double BrokerInputSlackSeconds { get; init; } = 0.05;
+    public double BrokerInputSlackSeconds { get; init; } = 0.1;
     /// <summary>The client queue may grow by at most this fraction of the target per second ... Default 0.005 (0.5 %).</summary>
     public double MaxClientQueueGrowthFractionOfLoad { get; init; } = 0.005;
     /// <summary>... and by no more than this many seconds of input over the window (batching noise). Default 0.5 s.</summary>

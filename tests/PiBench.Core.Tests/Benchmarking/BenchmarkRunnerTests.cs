@@ -49,7 +49,7 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
                 Assert.Equal(r.KafkaInputRate, r.InputRate);
                 Assert.StartsWith("input: Kafka committed offsets", r.RateSource); // Arroyo reports smoothed rates, no counters
                 Assert.Contains("engine smoothed rate", r.RateSource);
-                Assert.InRange(r.BrokerInputRate, 400 * 0.995, 400 * 1.01); // the broker took the load in
+                Assert.InRange(r.BrokerInputRate, 400 * 0.98, 400 * 1.02); // the broker took the load in (the gate, with its slack, judged it)
                 Assert.Equal("same host (loopback broker): one clock", r.ClockCheck);
                 Assert.Equal(0, r.ClockOffsetMs);
                 Assert.StartsWith("ok: ", r.OutputCheck);

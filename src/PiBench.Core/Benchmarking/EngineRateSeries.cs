@@ -13,7 +13,9 @@ namespace PiBench.Core.Benchmarking;
 /// before it). The counter difference between them over the time between them is the rate; each boundary is known
 /// only to within the gap before its sample, so the figure carries the bound ±max(gap) / span.</para>
 /// <para>Smoothed rates (Arroyo 0.11 messages_sent / messages_recv: EWMAs updated every 2 s with alpha 0.1, about 20 s of
-/// memory) lag a changing rate and are never the window's figure: their mean is a cross-check only.</para>
+/// memory; COLLECTION_RATE and EWMA_ALPHA in crates/arroyo-controller/src/job_controller/job_metrics.rs at v0.11.0) lag a
+/// changing rate and are never the window's figure: their mean is a cross-check only. The Flink cache interval is
+/// MetricOptions' metrics.fetcher.update-interval, default 10000 ms.</para>
 /// </summary>
 public sealed class EngineRateSeries
 {

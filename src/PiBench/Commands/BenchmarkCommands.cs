@@ -254,7 +254,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
                 : system switch
                 {
                     StreamSystem.Arroyo => topology?.Arroyo.CheckpointIntervalSeconds ?? 30,
-                    StreamSystem.Reference => 5,
+                    StreamSystem.Reference => 2,
                     _ => topology?.Flink.CheckpointIntervalSeconds ?? 30,
                 }),
             Images = ImagesOf(topology is null ? PiBench.Core.Deployment.PinnedImages.Default : PiBench.Core.Deployment.ClusterSession.SettingsFrom(topology).Images, system),

@@ -78,9 +78,13 @@ public static class QueryResultCheck
     /// <paramref name="configuration"/> (the generator run's settings: profile, seeds, base time, rate, event count,
     /// splits). A capture that lost messages is NotChecked.</summary>
     public static QueryResultReport Check(string query, NexmarkConfiguration configuration, CapturedTopic captured, int examples = 3,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Check(query, NexmarkReference.Generate(configuration, cancellationToken), captured, examples);
+
+    /// <summary>As above, over the events given (e.g. read back from the input topic).</summary>
+    public static QueryResultReport Check(string query, ReferenceInput input, CapturedTopic captured, int examples = 3)
     {
-        var reference = NexmarkReference.Compute(query, configuration, cancellationToken: cancellationToken);
+        var reference = NexmarkReference.Compute(query, input);
         var c = ResultComparer.Compare(reference, captured.Values, examples);
         if (captured.Dropped > 0)
             c = new ReferenceComparison

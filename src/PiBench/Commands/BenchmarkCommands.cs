@@ -152,6 +152,10 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [Parameter]
     public SwitchParameter KeepTopics { get; set; }
 
+    /// <summary>Do not check each cell's answers. By default, after each measured window the generator stops, the engine is given time to consume everything sent (up to three checkpoint intervals) and its whole output is compared with PiBench's reference result for those events (q0–q5, q7, q8): ResultCheck = Correct, Incorrect (the cell is invalid) or NotChecked with the reason, with the row counts in the results.</summary>
+    [Parameter]
+    public SwitchParameter SkipResultCheck { get; set; }
+
     /// <summary>Fixed: every cell at -EventsPerSecond (default). Sustainable: search each query's highest valid input rate.</summary>
     [Parameter]
     [ValidateSet("Fixed", "Sustainable")]
@@ -250,6 +254,7 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             },
             Mode = Mode,
             KeepTopics = KeepTopics,
+            CheckResults = !SkipResultCheck,
             CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds > 0 ? CheckpointIntervalSeconds
                 : system switch
                 {

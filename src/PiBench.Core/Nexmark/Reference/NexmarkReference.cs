@@ -249,6 +249,18 @@ public sealed class ReferenceInput
         }
     }
 
+    /// <summary>A ReferenceBid, ReferenceAuction or ReferencePerson (what ReferenceEventReader yields).</summary>
+    public void AddEvent(object ev)
+    {
+        switch (ev)
+        {
+            case ReferenceBid b: Add(b); break;
+            case ReferenceAuction a: Add(a); break;
+            case ReferencePerson p: Add(p); break;
+            default: throw new ArgumentException($"Not a reference event: {ev.GetType().Name}", nameof(ev));
+        }
+    }
+
     public void Add(ReferenceBid b) { Bids.Add(b); Seen(b.DateTime); }
     public void Add(ReferenceAuction a) { Auctions.Add(a); Seen(a.DateTime); }
     public void Add(ReferencePerson p) { People.Add(p); Seen(p.DateTime); }

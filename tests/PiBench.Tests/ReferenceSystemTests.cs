@@ -35,4 +35,32 @@ public sealed class ReferenceSystemTests(ModuleFixture fx)
         Assert.Equal(true, r.Prop(2, "Supported"));
         Assert.Contains("not an engine to compare against", r.Prop(2, "Notes")?.ToString());
     }
+
+    [Fact]
+    public void InvokeBenchmark_Reference_OnOneMachine_ChecksItsAnswers()
+    {
+        var dir = Directory.CreateTempSubdirectory("pibench-refbench-").FullName;
+        try
+        {
+            var r = fx.Run($"""
+                $k = Start-EmbeddedKafka
+                Invoke-Benchmark -System Reference -Query q2, q5 -BootstrapServers $k.BootstrapServers -EventsPerSecond 1000 -TotalEvents 100000 `
+                    -Repetitions 1 -Partitions 3 -Parallelism 1 -WarmupSeconds 2 -FixedWarmup -MeasureSeconds 6 -NoMetrics -OutputDirectory '{dir}' -Confirm:$false
+                $k | Stop-EmbeddedKafka
+                """, timeout: TimeSpan.FromMinutes(4));
+            Assert.Null(r.Terminating);
+            Assert.Equal(2, r.Output.Count);
+            foreach (var i in new[] { 0, 1 })
+            {
+                Assert.Equal("Reference", r.Prop(i, "System")?.ToString());
+                Assert.Equal("Completed", r.Prop(i, "Status")?.ToString());
+                Assert.True(r.Prop(i, "ResultCheck")?.ToString() == "Correct", $"{r.Prop(i, "Query")}: {r.Prop(i, "ResultCheck")} {r.Prop(i, "ResultCheckReason")}");
+                Assert.Equal(0L, Convert.ToInt64(r.Prop(i, "MissingRows")));
+            }
+            Assert.True(Convert.ToInt64(r.Prop(1, "ExpectedRows")) > 0); // q5: at least one hop window closed
+            Assert.Single(Directory.GetFiles(dir, "benchmark_results_*.json"));
+            Assert.Contains("\"ResultCheck\": \"Correct\"", File.ReadAllText(Directory.GetFiles(dir, "benchmark_results_*.json")[0]));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

@@ -8,7 +8,7 @@ namespace PiBench.Core.Nexmark.Reference;
 /// </summary>
 public abstract class StreamingReference
 {
-    /// <summary>One emitted row; <paramref name="Update"/> is true for an update of an earlier row of the same key (q4).</summary>
+    /// <summary>One emitted row; update is true for an update of an earlier row of the same key (q4).</summary>
     public delegate void Emit(ReferenceRow row, bool update);
 
     public ReferenceQuery Query { get; }

@@ -82,7 +82,7 @@ public static class CellResultCheck
                 return;
             }
             var captured = await QueryResultCheck.ReadTopicAsync(bootstrapServers, resultTopic, TimeSpan.FromSeconds(120), ct).ConfigureAwait(false);
-            var report = await Task.Run(() => QueryResultCheck.Check(query, input, captured), ct).ConfigureAwait(false);
+            var report = await Task.Run(() => QueryResultCheck.Check(query, input, captured, system: engine.System.ToString()), ct).ConfigureAwait(false);
             result.ResultCheck = report.Verdict;
             result.ResultCheckReason = report.Reason;
             result.ExpectedRows = report.Expected;

@@ -112,6 +112,11 @@ public sealed class TestNexmarkQueryResultCommand : TopologyCmdlet
     [ValidateRange(1, 1024)]
     public int GeneratorCount { get; set; } = 1;
 
+    /// <summary>Whose text of the query produced the rows: Flink or Reference (the suite's SQL, the default) or Arroyo (its q7 differs: distinct auction, price, bidder per window, see Get-NexmarkQuery q7 -System Arroyo).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Flink", "Arroyo", "Reference", IgnoreCase = true)]
+    public string System { get; set; } = "Flink";
+
     /// <summary>Example rows kept per kind of difference. Default 3.</summary>
     [Parameter]
     [ValidateRange(0, 1000)]
@@ -145,7 +150,7 @@ public sealed class TestNexmarkQueryResultCommand : TopologyCmdlet
                 captured = new CapturedTopic
                 {
                     Topic = file,
-                    Values = lines.Where(l => l.Trim().Length > 0).Select(l => (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes(l)).ToList(),
+                    Values = lines.Where(l => l.Trim().Length > 0).Select(l => (ReadOnlyMemory<byte>)global::System.Text.Encoding.UTF8.GetBytes(l)).ToList(),
                 };
             }
             else
@@ -155,7 +160,8 @@ public sealed class TestNexmarkQueryResultCommand : TopologyCmdlet
                 captured = await QueryResultCheck.ReadTopicAsync(bootstrap, ResultTopic, TimeSpan.FromSeconds(TimeoutSeconds), cancellationToken).ConfigureAwait(false);
             }
             Post(() => WriteProgressNow(activity, $"Computing the reference {Name} over {EventCount:N0} events; comparing {captured.Values.Count:N0} rows"));
-            var report = await Task.Run(() => QueryResultCheck.Check(Name, config, captured, ExampleCount, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var system = System.Equals("Arroyo", StringComparison.OrdinalIgnoreCase) ? "Arroyo" : "Flink";
+            var report = await Task.Run(() => QueryResultCheck.Check(Name, config, captured, ExampleCount, cancellationToken, system), cancellationToken).ConfigureAwait(false);
             Post(() =>
             {
                 CompleteProgress(activity);

@@ -82,6 +82,18 @@ public sealed class NexmarkReferenceTests
     }
 
     [Fact]
+    public void Q7_Arroyo_DistinctPerWindow_NoBoundaryJoin()
+    {
+        var r = NexmarkReference.Compute("q7", Input(
+            Bid(1, 1000, price: 5, bidder: 7001), Bid(1, 2000, price: 5, bidder: 7001), Bid(2, 9999, price: 3),
+            Bid(3, 10_000, price: 5, bidder: 7003), Bid(4, 15_000, price: 8, bidder: 7004), Clock()), system: "Arroyo");
+        // [T0, T0+10 s): max 5 -> (1, 5, 7001) once (grouped); the bid at +10 s belongs to the next window only, whose max is 8.
+        Assert.Equal(new[] { $"1, 5, 7001, {T0 + 10_000}", $"4, 8, 7004, {T0 + 20_000}" }, Rows(r).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "auction", "price", "bidder", "latency_ts" }, r.Query.Columns.Select(c => c.Name));
+        Assert.Equal(6, NexmarkReference.Query("q7").Columns.Count); // Flink's keeps the suite's shape
+    }
+
+    [Fact]
     public void Q3_HandComputed_RegularJoin_AnyArrivalOrder()
     {
         var r = NexmarkReference.Compute("q3", Input(

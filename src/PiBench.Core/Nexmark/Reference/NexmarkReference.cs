@@ -187,12 +187,7 @@ public static class NexmarkReference
     private static List<ReferenceRow> Q7(ReferenceInput input)
     {
         const long size = 10000;
-        var max = new Dictionary<long, long>();
-        foreach (var b in input.Bids)
-        {
-            var start = Floor(b.DateTime, size);
-            max[start] = max.TryGetValue(start, out var m) ? Math.Max(m, b.Price) : b.Price;
-        }
+        var max = TumbleMaxPrice(input, size);
         var rows = new List<ReferenceRow>();
         foreach (var b in input.Bids)
         {
@@ -206,15 +201,22 @@ public static class NexmarkReference
         return rows;
     }
 
-    private static List<ReferenceRow> Q7Arroyo(ReferenceInput input)
+    /// <summary>The highest bid price per TUMBLE window, by window start.</summary>
+    private static Dictionary<long, long> TumbleMaxPrice(ReferenceInput input, long size)
     {
-        const long size = 10000;
         var max = new Dictionary<long, long>();
         foreach (var b in input.Bids)
         {
             var start = Floor(b.DateTime, size);
             max[start] = max.TryGetValue(start, out var m) ? Math.Max(m, b.Price) : b.Price;
         }
+        return max;
+    }
+
+    private static List<ReferenceRow> Q7Arroyo(ReferenceInput input)
+    {
+        const long size = 10000;
+        var max = TumbleMaxPrice(input, size);
         var seen = new HashSet<(long Start, long Auction, long Bidder)>();
         var rows = new List<ReferenceRow>();
         foreach (var b in input.Bids)

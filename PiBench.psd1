@@ -51,6 +51,7 @@
         'Wait-NexmarkQueryRun'
         'Stop-NexmarkQuery'
         'Get-StreamWorker'
+        'Test-NexmarkQueryResult'
 
         # Cluster deployment
         'Install-PiDocker'

@@ -107,6 +107,21 @@ public sealed class BenchmarkResult
     public double NetworkMBPerNode { get; set; } = double.NaN;
     /// <summary>Engine rates against Kafka (input: committed offsets; output: result topic growth): "ok: ...", "mismatch: ..." or "n/a" (reported, not a validity condition).</summary>
     public string RateCheck { get; set; } = "n/a";
+    /// <summary>The engine's answers against PiBench's reference result for the events of this cell (Test-NexmarkQueryResult):
+    /// Correct, Incorrect (the cell is invalid) or NotChecked (ResultCheckReason says why: no reference for the query,
+    /// -SkipResultCheck, input not a known prefix, engine not drained).</summary>
+    public string ResultCheck { get; set; } = "NotChecked";
+    public string ResultCheckReason { get; set; } = "";
+    /// <summary>Rows the reference expects for the events sent (windows still open at the end excluded: PendingRows).</summary>
+    public long ExpectedRows { get; set; } = -1;
+    /// <summary>Messages in the result topic.</summary>
+    public long ReceivedRows { get; set; } = -1;
+    public long MissingRows { get; set; } = -1;
+    public long ExtraRows { get; set; } = -1;
+    /// <summary>Rows with an expected row's key but other values.</summary>
+    public long MismatchedRows { get; set; } = -1;
+    /// <summary>Expected rows of windows that may not have fired when the input ended (not errors either way).</summary>
+    public long PendingRows { get; set; } = -1;
     public bool Valid { get; set; }
     /// <summary>Why the run is invalid (reasons separated by "; "), "" when valid.</summary>
     public string InvalidReason { get; set; } = "";

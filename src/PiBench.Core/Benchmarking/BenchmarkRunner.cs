@@ -62,6 +62,9 @@ public sealed class BenchmarkPlan
     public TimeSpan? CheckpointInterval { get; init; }
     /// <summary>Keep each cell's input and result topics instead of deleting them once the cell is measured.</summary>
     public bool KeepTopics { get; init; }
+    /// <summary>After each cell's window: stop the input, let the engine drain and compare its whole output with the
+    /// reference result (CellResultCheck). Adds the drain time (up to 3 checkpoint intervals) to every cell.</summary>
+    public bool CheckResults { get; init; } = true;
     /// <summary>Extra seconds of input a sustainable step's generator has beyond warm-up and measurement.</summary>
     public int StepSlackSeconds { get; init; } = 30;
 
@@ -404,6 +407,15 @@ public sealed class BenchmarkRunner
 
             var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
             var inputEnded = generator.IsFinished && generator.State == "Completed" ? generator.Sent : -1;
+            if (p.CheckResults)
+            {
+                // The answers: stop the input, let the engine drain, compare its whole output with the reference.
+                Report(label, percent, "Checking the answers against the reference");
+                await StopGeneratorAsync(generator).ConfigureAwait(false);
+                await CellResultCheck.RunAsync(result, q, engine, run.ToHandle(), p.BootstrapServers, inputTopic,
+                    resultTopic, groupId, p.Partitions, p.CheckpointInterval, _log, ct).ConfigureAwait(false);
+            }
+            else result.ResultCheckReason = "-SkipResultCheck";
             Report(label, percent, "Stopping the query and the generator");
             await StopAsync(engine, run, generator).ConfigureAwait(false);
             await Task.Delay(500, CancellationToken.None).ConfigureAwait(false); // let the last in-window results arrive
@@ -426,12 +438,17 @@ public sealed class BenchmarkRunner
                 _log?.Warning($"{q} repetition {rep}: none of the {collector.Records} results carried a readable event time or window end; no latency figure.");
             if (!embedded && collector.TimestampType is "CreateTime" or "Mixed")
                 _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
-
             CellJudge.Fill(result, window, recorder, res, engineUse, new CellJudge.Context
             {
                 GeneratorValid = genOk, GeneratorReason = genReason, InputEndedAfterEvents = inputEnded, TargetRate = rate,
                 CommitIntervalSeconds = p.CheckpointInterval?.TotalSeconds ?? 0, NodesSampled = p.MetricNodes.Count > 0, Thresholds = p.Thresholds,
             });
+            if (result.ResultCheck == "Incorrect")
+            {
+                // Wrong answers: the figures describe an engine that did not compute the query.
+                result.InvalidReason = string.Join("; ", new[] { result.InvalidReason, $"wrong answers ({result.ResultCheckReason})" }.Where(x => x.Length > 0));
+                result.Valid = false;
+            }
             if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: engine and Kafka disagree: {result.RateCheck}");
             if (result.OutputCheck.StartsWith("outside", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: {result.OutputCheck}");
 
@@ -584,6 +601,13 @@ public sealed class BenchmarkRunner
         if (g.TargetRate > 0 && g.AchievedRate < minFraction * g.TargetRate)
             return (false, string.Create(CultureInfo.InvariantCulture, $"achieved {g.AchievedRate:0.#} of {g.TargetRate:0.#} events/s"));
         return (true, "");
+    }
+
+    private async Task StopGeneratorAsync(NexmarkGeneratorRun generator)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        if (!generator.IsFinished)
+            try { await generator.StopAsync(bound.Token).ConfigureAwait(false); } catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"generator stop: {ex.Message}"); }
     }
 
     private async Task StopAsync(IStreamEngine engine, NexmarkQueryRun? run, NexmarkGeneratorRun? generator)

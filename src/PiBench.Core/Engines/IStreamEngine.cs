@@ -84,8 +84,9 @@ public static class StreamEngine
         {
             StreamSystem.Arroyo => new Arroyo.ArroyoEngine(settings, handler, log),
             StreamSystem.Flink => new Flink.FlinkEngine(settings, handler, log),
+            StreamSystem.Reference => new Reference.ReferenceEngine(settings),
             _ => throw new PiBenchException("EngineSystemUnknown", PiBenchErrorCategory.InvalidArgument,
-                $"Unknown stream system '{settings.System}'.", settings.System, "Use Arroyo or Flink."),
+                $"Unknown stream system '{settings.System}'.", settings.System, "Use Arroyo, Flink or Reference."),
         };
     }
 

@@ -105,11 +105,26 @@ public sealed partial class NexmarkQueryCatalog
             _parameters[name] = parameters;
             foreach (var system in Enum.GetValues<StreamSystem>())
             {
-                var per = q[system.ToString().ToLowerInvariant()]!;
-                var supported = per["supported"]!.GetValue<bool>();
                 var resource = $"Queries/{system}/{name}.sql";
                 var sql = TryReadResource(assembly, resource) ?? "";
                 var latencySql = TryReadResource(assembly, $"Queries/{system}/latency/{name}.sql") ?? "";
+                bool supported;
+                string notes;
+                if (system == StreamSystem.Reference)
+                {
+                    // The Reference system runs what the reference implementation knows; its output always has latency_ts.
+                    supported = sql.Length > 0 && Nexmark.Reference.NexmarkReference.Names.Contains(name);
+                    notes = supported
+                        ? "PiBench's reference implementation in process (a correctness reference, not an engine to compare against): " + Nexmark.Reference.NexmarkReference.Query(name).Semantics
+                        : "The reference implementation has no " + name + ".";
+                }
+                else
+                {
+                    var per = q[system.ToString().ToLowerInvariant()]!;
+                    supported = per["supported"]!.GetValue<bool>();
+                    notes = per["notes"]?.GetValue<string>() ?? "";
+                }
+                var latencyKey = system == StreamSystem.Reference ? "flink" : system.ToString().ToLowerInvariant();
                 _queries.Add(new NexmarkQuery
                 {
                     Name = name,
@@ -117,7 +132,7 @@ public sealed partial class NexmarkQueryCatalog
                     Title = q["title"]!.GetValue<string>(),
                     Description = q["description"]!.GetValue<string>(),
                     Supported = supported,
-                    Notes = per["notes"]?.GetValue<string>() ?? "",
+                    Notes = notes,
                     Sql = sql.Length > 0 ? StripHeader(sql) : "",
                     Inputs = string.Join(", ", (q["inputs"] as JsonArray ?? []).Select(i => i!.GetValue<string>())),
                     SourceTable = source["table"]?[system.ToString()]?.GetValue<string>() ?? "",
@@ -126,8 +141,8 @@ public sealed partial class NexmarkQueryCatalog
                     Changelog = q["changelog"]?.GetValue<bool>() ?? false,
                     Parameters = string.Join("; ", parameters.Select(p => $"{p.Name}={p.Value}")),
                     Resource = sql.Length > 0 ? resource : "",
-                    LatencyReference = latency?[name]?[system.ToString().ToLowerInvariant()]?.GetValue<string>() ?? "",
-                    WatermarkDelayMs = latency?[name]?[system.ToString().ToLowerInvariant()]?.GetValue<string>() == "window end" ? watermarkMs : 0,
+                    LatencyReference = latency?[name]?[latencyKey]?.GetValue<string>() ?? "",
+                    WatermarkDelayMs = latency?[name]?[latencyKey]?.GetValue<string>() == "window end" ? watermarkMs : 0,
                     LatencySql = latencySql.Length > 0 ? StripHeader(latencySql) : "",
                 });
             }

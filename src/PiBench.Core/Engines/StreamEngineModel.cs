@@ -5,6 +5,9 @@ public enum StreamSystem
 {
     Arroyo,
     Flink,
+    /// <summary>PiBench's reference implementation of the queries, in process (Engines/Reference): a correctness
+    /// reference and a way to try PiBench on one machine, not a stream processor to compare engines against.</summary>
+    Reference,
 }
 
 /// <summary>How a running query is stopped.</summary>

@@ -54,9 +54,9 @@ namespace PiBench.Commands;
 [OutputType(typeof(BenchmarkResult), typeof(SustainableThroughputResult))]
 public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
 {
-    /// <summary>The engine: Arroyo or Flink.</summary>
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "Arroyo or Flink.")]
-    [ValidateSet("Arroyo", "Flink")]
+    /// <summary>The engine: Arroyo or Flink; or Reference, PiBench's reference implementation in this process (a correctness reference and a way to try PiBench on one machine with the embedded broker, not an engine to compare against).</summary>
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "Arroyo, Flink or Reference.")]
+    [ValidateSet("Arroyo", "Flink", "Reference")]
     public string System { get; set; } = "";
 
     /// <summary>Queries to run, in order (default: the topology's benchmark.queries, q1,q2,q3,q4,q5,q7,q8, leaving out with a warning those the engine cannot run, e.g. q4 on Arroyo).</summary>
@@ -152,6 +152,10 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     [Parameter]
     public SwitchParameter KeepTopics { get; set; }
 
+    /// <summary>Do not check each cell's answers. By default, after each measured window the generator stops, the engine is given time to consume everything sent (up to three checkpoint intervals) and its whole output is compared with PiBench's reference result for those events (q0–q5, q7, q8): ResultCheck = Correct, Incorrect (the cell is invalid) or NotChecked with the reason, with the row counts in the results.</summary>
+    [Parameter]
+    public SwitchParameter SkipResultCheck { get; set; }
+
     /// <summary>Fixed: every cell at -EventsPerSecond (default). Sustainable: search each query's highest valid input rate.</summary>
     [Parameter]
     [ValidateSet("Fixed", "Sustainable")]
@@ -192,11 +196,16 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
     public double LatencySloMs { get; set; } = double.NaN;
 
     /// <summary>The image references the deployment pins for this run's services (recorded in the results .json).</summary>
-    private static Dictionary<string, string> ImagesOf(PiBench.Core.Deployment.PinnedImages images, StreamSystem system) => new(StringComparer.Ordinal)
+    private static Dictionary<string, string> ImagesOf(PiBench.Core.Deployment.PinnedImages images, StreamSystem system) => system switch
     {
-        ["kafka"] = images.Kafka,
-        ["minio"] = images.Minio,
-        [system == StreamSystem.Arroyo ? "arroyo" : "flink"] = system == StreamSystem.Arroyo ? images.Arroyo : images.Flink,
+        // The Reference system runs in this process: no engine image.
+        StreamSystem.Reference => new(StringComparer.Ordinal) { ["kafka"] = images.Kafka },
+        _ => new(StringComparer.Ordinal)
+        {
+            ["kafka"] = images.Kafka,
+            ["minio"] = images.Minio,
+            [system == StreamSystem.Arroyo ? "arroyo" : "flink"] = system == StreamSystem.Arroyo ? images.Arroyo : images.Flink,
+        },
     };
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
@@ -238,11 +247,22 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
             BrokerNode = topology?.Controller, // Kafka runs on the controller: its clock offset is checked per cell
             TopologyName = topology?.Name ?? "",
             TopologyPath = topology?.Path ?? "",
-            EngineVersion = system == StreamSystem.Arroyo ? topology?.Arroyo.Version ?? "" : topology?.Flink.Version ?? "",
+            EngineVersion = system switch
+            {
+                StreamSystem.Arroyo => topology?.Arroyo.Version ?? "",
+                StreamSystem.Reference => "PiBench reference " + ModuleInfo.Version,
+                _ => topology?.Flink.Version ?? "",
+            },
             Mode = Mode,
             KeepTopics = KeepTopics,
+            CheckResults = !SkipResultCheck,
             CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds > 0 ? CheckpointIntervalSeconds
-                : system == StreamSystem.Arroyo ? topology?.Arroyo.CheckpointIntervalSeconds ?? 30 : topology?.Flink.CheckpointIntervalSeconds ?? 30),
+                : system switch
+                {
+                    StreamSystem.Arroyo => topology?.Arroyo.CheckpointIntervalSeconds ?? 30,
+                    StreamSystem.Reference => 2,
+                    _ => topology?.Flink.CheckpointIntervalSeconds ?? 30,
+                }),
             Images = ImagesOf(topology is null ? PiBench.Core.Deployment.PinnedImages.Default : PiBench.Core.Deployment.ClusterSession.SettingsFrom(topology).Images, system),
             Search = new SustainableSearchOptions
             {

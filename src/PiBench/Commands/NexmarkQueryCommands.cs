@@ -139,9 +139,9 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
     [SupportsWildcards]
     public string[]? Name { get; set; }
 
-    /// <summary>Only this engine's version (Arroyo or Flink). Both when omitted.</summary>
+    /// <summary>Only this engine's version (Arroyo, Flink or Reference). All when omitted.</summary>
     [Parameter(Position = 1)]
-    [ValidateSet("Arroyo", "Flink")]
+    [ValidateSet("Arroyo", "Flink", "Reference")]
     public string? System { get; set; }
 
     /// <summary>Only queries the engine can run.</summary>
@@ -190,9 +190,9 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
     [ArgumentCompleter(typeof(NexmarkQueryNameCompleter))]
     public string[] Name { get; set; } = [];
 
-    /// <summary>The engine: Arroyo or Flink.</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    [ValidateSet("Arroyo", "Flink")]
+    /// <summary>The engine: Arroyo or Flink; or Reference, PiBench's reference implementation running in this process (a correctness reference, not an engine to compare against).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo, Flink or Reference")]
+    [ValidateSet("Arroyo", "Flink", "Reference")]
     public string System { get; set; } = "";
 
     /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink). Default: the topology's parallelism (one per worker) when a topology is in use, else 9.</summary>
@@ -304,8 +304,8 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
 public abstract class NexmarkRunCmdlet : EngineEndpointCmdlet
 {
     /// <summary>The engine that runs the job.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    [ValidateSet("Arroyo", "Flink")]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo, Flink or Reference")]
+    [ValidateSet("Arroyo", "Flink", "Reference")]
     public string System { get; set; } = "";
 
     /// <summary>The engine's job id.</summary>
@@ -511,8 +511,8 @@ public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
 public sealed class GetStreamWorkerCommand : EngineEndpointCmdlet
 {
     /// <summary>The engine: Arroyo or Flink.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo or Flink")]
-    [ValidateSet("Arroyo", "Flink")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Arroyo, Flink or Reference")]
+    [ValidateSet("Arroyo", "Flink", "Reference")]
     public string System { get; set; } = "";
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

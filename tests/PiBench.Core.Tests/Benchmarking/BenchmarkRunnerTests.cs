@@ -59,6 +59,9 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
                 Assert.Contains("input engine ", r.RateCheck);
                 Assert.True(r.EventsOut > 0);
                 Assert.InRange(r.DurationS, 3.5, 10);
+                // The stand-in computes q0 its own way (bid JSON in, {auction, bidder, price, datetime} out): every row matches the reference.
+                Assert.True(r.ResultCheck == "Correct", $"{r.ResultCheck}: {r.ResultCheckReason}");
+                Assert.True(r.ExpectedRows > 0 && r.ExpectedRows == r.ReceivedRows, $"{r.ExpectedRows} expected, {r.ReceivedRows} received");
             }
             Assert.True(File.Exists(runner.TextPath));
             Assert.Contains("q0 ", File.ReadAllText(runner.TextPath));
@@ -80,6 +83,30 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(new[] { 3 }, resumed.Select(r => r.Repetition));
             Assert.Equal(runner.JsonPath, again.JsonPath);
             Assert.Equal(new[] { 1, 2, 3 }, ResultsFiles.Read(runner.JsonPath).Results.Select(r => r.Repetition).Order());
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task AnEngineThatDropsResults_IsCaughtByTheAnswersCheck_AndTheCellIsInvalid()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-bench-{Guid.NewGuid():N}");
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        using var standIn = new ConsumingEngineStandIn(cluster.BootstrapServers) { DropEveryNth = 50 };
+        try
+        {
+            var seen = new List<BenchmarkResult>();
+            var runner = new BenchmarkRunner(Plan(standIn, cluster.BootstrapServers, dir, 1));
+            await runner.RunAsync(seen.Add, CancellationToken.None);
+            var r = Assert.Single(seen);
+            output.WriteLine($"{r.ResultCheck}: {r.ResultCheckReason}; valid {r.Valid} {r.InvalidReason}");
+            Assert.Equal("Incorrect", r.ResultCheck);
+            Assert.True(r.MissingRows > 0 && r.ExtraRows == 0 && r.MismatchedRows == 0, r.ResultCheckReason);
+            Assert.InRange(r.MissingRows, r.ExpectedRows / 50 - 1, r.ExpectedRows / 50 + 1); // every 50th of the bids
+            Assert.False(r.Valid);
+            Assert.Contains("wrong answers", r.InvalidReason);
+            var cell = ResultsFiles.Read(runner.JsonPath).Results.Single();
+            Assert.Equal(("Incorrect", r.MissingRows), (cell.ResultCheck, cell.MissingRows));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

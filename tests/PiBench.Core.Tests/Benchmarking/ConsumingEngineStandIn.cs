@@ -64,6 +64,8 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
 
     public ArroyoStandIn Engine { get; } = new();
     public int AddedDelayMs { get; set; }
+    /// <summary>A faulty engine: drops every n-th result (0 = none), so the answers check must find the loss.</summary>
+    public int DropEveryNth { get; set; }
     /// <summary>Capacity of a pipeline, input events per second (0 = as fast as it can): beyond it the input lag grows.</summary>
     public double MaxEventsPerSecond { get; set; }
     public long ResultsWritten => Interlocked.Read(ref _written);
@@ -125,13 +127,15 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long processed = 0;
         // Results wait here until AddedDelayMs after their bid arrived (as an engine's processing would take), in order.
-        var pending = new Queue<(long DueMs, string Json, ConsumeResult<Ignore, byte[]> From)>();
+        var pending = new Queue<(long DueMs, string? Json, ConsumeResult<Ignore, byte[]> From)>();
+        long results = 0;
         void EmitDue()
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             while (pending.Count > 0 && pending.Peek().DueMs <= now)
             {
                 var (_, json, from) = pending.Dequeue();
+                if (json is null) { consumer.StoreOffset(from); continue; }
                 producer.Produce(output, new Message<Null, string> { Value = json }, _ => { Interlocked.Increment(ref _written); Interlocked.Increment(ref meter.Out); });
                 consumer.StoreOffset(from);
             }
@@ -156,10 +160,15 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
             processed++;
             Interlocked.Increment(ref meter.In);
             using var doc = JsonDocument.Parse(r.Message.Value);
-            if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object) continue;
+            if (!doc.RootElement.TryGetProperty("bid", out var bid) || bid.ValueKind != JsonValueKind.Object)
+            {
+                pending.Enqueue((receivedMs + AddedDelayMs, null, r)); // no result, but consumed: its offset is committed in order
+                continue;
+            }
             var dateTime = bid.GetProperty("dateTime").GetString()!;
             var json = $"{{\"auction\":{bid.GetProperty("auction").GetInt64()},\"bidder\":{bid.GetProperty("bidder").GetInt64()},\"price\":{bid.GetProperty("price").GetInt64()},\"datetime\":\"{dateTime}\"}}";
-            pending.Enqueue((receivedMs + AddedDelayMs, json, r));
+            results++;
+            pending.Enqueue((receivedMs + AddedDelayMs, DropEveryNth > 0 && results % DropEveryNth == 0 ? null : json, r));
         }
         producer.Flush(TimeSpan.FromSeconds(5));
         try { consumer.Commit(); } catch (KafkaException) { }

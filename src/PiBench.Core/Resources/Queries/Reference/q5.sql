@@ -1,0 +1,5 @@
+-- PiBench Reference system: query q5 of the reference implementation (semantics: ../Flink/q5.sql and its latency
+-- variant; NexmarkReference.cs says how). The sink columns are the latency variant's, so latency_ts is always there.
+-- Support and notes: Resources/Queries/catalog.json.
+QUERY q5;
+SINK WITH (connector = 'blackhole');

@@ -96,6 +96,11 @@ public abstract class EngineEndpointCmdlet : TopologyCmdlet
             RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds),
             PollInterval = TimeSpan.FromMilliseconds(PollIntervalMilliseconds),
             SubmitTimeout = TimeSpan.FromSeconds(Math.Max(RequestTimeoutSeconds * 4, 60)),
+            // Arroyo 0.11 exports no node count: the topology's workers' admin ports (/status) and slots per node give it.
+            NodeAdminUris = system == StreamSystem.Arroyo && topology is not null
+                ? topology.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{topology.Arroyo.AdminPort}/")).ToList()
+                : [],
+            ArroyoSlotsPerNode = topology?.Arroyo.TaskSlots ?? defaults.ArroyoSlotsPerNode,
         };
         IStreamEngine engine;
         try { engine = StreamEngine.Create(settings, log: Log); }

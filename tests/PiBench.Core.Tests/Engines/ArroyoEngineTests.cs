@@ -199,6 +199,47 @@ public sealed class ArroyoEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task Metrics_FirstAnswerAfterRunning_HasNoRatesYet_AsThe011ControllerNeedsTwoCollections()
+    {
+        _arroyo.MetricsInterval = TimeSpan.FromSeconds(30); // only the first collection happens within this test
+        var job = await SubmitAsync(3);
+        await _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var metrics = await _engine.GetMetricsAsync(job, CancellationToken.None);
+
+        // job_metrics.rs: backpressure has a point per collection, rates need a previous counter: rate groups are empty
+        // and subtask 1's worker has not reported yet (partial): rows only for subtasks 0 and 2 of the 3 operators
+        Assert.Equal(6, metrics.Operators.Count);
+        Assert.DoesNotContain(metrics.Operators, o => o.Subtask == 1);
+        Assert.True(double.IsNaN(metrics.SourceRecordsPerSecond));
+        Assert.All(metrics.Operators, o => Assert.False(double.IsNaN(o.Backpressure)));
+    }
+
+    [Fact]
+    public async Task StandInRates_AreAnEwmaWithAlpha01_OverCollections()
+    {
+        _arroyo.MetricsInterval = TimeSpan.FromMilliseconds(20);
+        _arroyo.SourceRate = 1000;
+        var job = await SubmitAsync(1);
+        await _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var http = new HttpClient();
+        var uri = new Uri(_arroyo.ApiUri, $"api/v1/pipelines/{job.PipelineId}/jobs/{job.JobId}/operator_metric_groups");
+        await http.GetStringAsync(uri);            // collections so far at 1000/s
+        await Task.Delay(60);
+        await http.GetStringAsync(uri);
+        _arroyo.SourceRate = 2000;                 // the true rate doubles
+        await Task.Delay(200);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(uri))!;
+        var source = node["data"]!.AsArray().Single(o => o!["operatorId"]!.GetValue<string>() == ArroyoStandIn.SourceOperatorId)!;
+        var points = source["metricGroups"]!.AsArray().Single(g => g!["name"]!.GetValue<string>() == "messages_sent")!["subtasks"]![0]!["metrics"]!
+            .AsArray().Select(p => p!["value"]!.GetValue<double>()).ToList();
+        var firstNew = points.FindIndex(v => v > 1000.0001);
+        Assert.True(firstNew > 0, string.Join(",", points));
+        Assert.Equal(1100, points[firstNew], 6);                          // 0.9 * 1000 + 0.1 * 2000
+        for (var k = firstNew + 1; k < points.Count; k++) Assert.Equal(0.9 * points[k - 1] + 0.1 * 2000, points[k], 6);
+        Assert.True(points[^1] < 2000);                                   // never the window's exact rate
+    }
+
+    [Fact]
     public async Task Metrics_BeforeRunning_AreEmpty()
     {
         var job = await SubmitAsync();

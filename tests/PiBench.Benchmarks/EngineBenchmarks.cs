@@ -28,7 +28,7 @@ public static class EngineBenchmarks
         using (var arroyo = new ArroyoStandIn())
         using (var engine = StreamEngine.Create(new StreamEngineSettings { System = StreamSystem.Arroyo, EngineUri = arroyo.ApiUri, AuxiliaryUri = arroyo.AdminUri, PollInterval = TimeSpan.FromMilliseconds(5) }))
         {
-            var job = await engine.SubmitAsync(new StreamJobRequest("bench", "INSERT INTO t SELECT 1", 9), CancellationToken.None);
+            var job = await engine.SubmitAsync(new StreamJobRequest("bench", "CREATE TABLE t (a INT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT 1", 9), CancellationToken.None);
             await engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
             await Report("Arroyo, parallelism 9", rounds,
                 () => engine.GetMetricsAsync(job, CancellationToken.None),

@@ -99,6 +99,7 @@ public sealed class NexmarkQueryCommandTests(ModuleFixture fx)
     public void Arroyo_PipedFromGetNexmarkQuery_GracefulStop_DeletesThePipeline()
     {
         using var arroyo = new ArroyoStandIn();
+        arroyo.AddNodes(9); // nine node registrations in the controller's slot gauge (0.11 exports no node gauge)
         var r = fx.Run($"""
             $run = Get-NexmarkQuery q5 -System Arroyo | Invoke-NexmarkQuery -Parallelism 3 -ControllerAddress 127.0.0.1 {Arroyo}
             $run | Wait-NexmarkQueryRun -TimeoutSeconds 20 -PollIntervalMilliseconds 20
@@ -120,7 +121,8 @@ public sealed class NexmarkQueryCommandTests(ModuleFixture fx)
         Assert.Equal("Stopped", r.Output[1].Properties["State"].Value);
         var worker = r.Output[2];
         Assert.Equal("PiBench.Core.Engines.StreamWorker", worker.TypeNames[0]);
-        Assert.Equal(9, worker.Properties["Nodes"].Value);
+        Assert.Equal(9, worker.Properties["Nodes"].Value); // no node URIs without a topology: registrations / 1 slot
+        Assert.Equal(9, worker.Properties["Registrations"].Value);
     }
 
     [Fact]

@@ -135,7 +135,8 @@ public sealed class TopologyWiringTests(ModuleFixture fx) : IDisposable
     [Fact]
     public void Arroyo_InvokeWaitStopAndWorkers_ReachTheStandIn_ThroughTheTopology()
     {
-        using var arroyo = new ArroyoStandIn { RegisteredNodes = 3, RegisteredSlots = 3 };
+        using var arroyo = new ArroyoStandIn();
+        arroyo.AddNodes(3); // three registrations in the controller's slot gauges
         var path = Write("arroyo.yaml", Yaml(kafkaPort: "19094", arroyoApi: arroyo.ApiUri.Port, arroyoAdmin: arroyo.AdminUri.Port));
         var r = fx.Run("""
             $run = Invoke-NexmarkQuery -Name q5 -System Arroyo -Topology $path
@@ -155,7 +156,10 @@ public sealed class TopologyWiringTests(ModuleFixture fx) : IDisposable
         Assert.Equal("Running", S(r.Output[1], "State"));
         var worker = r.Output[2];
         Assert.Equal("PiBench.Core.Engines.StreamWorker", worker.TypeNames[0]);
-        Assert.Equal(3, Convert.ToInt32(worker.Properties["Nodes"].Value)); // the admin port came from the topology
+        // registrations come from the controller's admin port named in the topology; the topology's workers
+        // (127.0.0.11-13, no node daemon listening) do not answer /status, so no node is live
+        Assert.Equal(3, Convert.ToInt32(worker.Properties["Registrations"].Value));
+        Assert.Equal(0, Convert.ToInt32(worker.Properties["Nodes"].Value));
         Assert.Equal("Stopped", S(r.Output[3], "State"));
         Assert.Equal("immediate", arroyo.Pipelines[0].Stop);
         Assert.True(arroyo.Pipelines[0].Deleted);

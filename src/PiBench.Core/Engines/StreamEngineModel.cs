@@ -160,6 +160,9 @@ public sealed class StreamWorker
     public int Nodes { get; init; }
     public int Slots { get; init; }
     public int FreeSlots { get; init; }
+    /// <summary>Arroyo: node registrations the controller counted (registered-slots gauge / slots per node; grows with
+    /// every node restart, never shrinks); more than <see cref="Nodes"/> means stale registrations. -1 for Flink.</summary>
+    public int Registrations { get; init; } = -1;
     /// <summary>Flink <c>hardware.cpuCores</c>; -1 when unknown.</summary>
     public int CpuCores { get; init; } = -1;
     /// <summary>Flink <c>hardware.physicalMemory</c> in bytes; -1 when unknown.</summary>

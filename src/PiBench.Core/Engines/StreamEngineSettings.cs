@@ -23,6 +23,10 @@ public sealed record StreamEngineSettings
     /// <c>arroyo_node_running_workers</c> there. Flink reports placement itself and ignores it.</summary>
     public IReadOnlyList<Uri> NodeAdminUris { get; init; } = [];
 
+    /// <summary>Arroyo only: task slots each node registers (<c>ARROYO__NODE__TASK_SLOTS</c>; PiBench deploys 1). Turns
+    /// the controller's slot gauges into node counts (0.11 exports no node gauge).</summary>
+    public int ArroyoSlotsPerNode { get; init; } = 1;
+
     /// <summary>Per HTTP request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Between state polls.</summary>
@@ -47,6 +51,7 @@ public sealed record StreamEngineSettings
         foreach (var u in new[] { EngineUri, AuxiliaryUri }.Concat(NodeAdminUris))
             if (u is not null && (!u.IsAbsoluteUri || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)))
                 throw Invalid($"'{u}' is not an absolute http(s) URI.", u);
+        if (ArroyoSlotsPerNode < 1) throw Invalid($"ArroyoSlotsPerNode must be at least 1 (got {ArroyoSlotsPerNode}).", ArroyoSlotsPerNode);
         if (RequestTimeout <= TimeSpan.Zero || SubmitTimeout <= TimeSpan.Zero || PollInterval < TimeSpan.Zero)
             throw Invalid("Timeouts must be positive.", RequestTimeout);
         return this;

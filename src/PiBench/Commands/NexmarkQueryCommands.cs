@@ -96,6 +96,11 @@ public abstract class EngineEndpointCmdlet : TopologyCmdlet
             RequestTimeout = TimeSpan.FromSeconds(RequestTimeoutSeconds),
             PollInterval = TimeSpan.FromMilliseconds(PollIntervalMilliseconds),
             SubmitTimeout = TimeSpan.FromSeconds(Math.Max(RequestTimeoutSeconds * 4, 60)),
+            // Arroyo 0.11 exports no node count: the topology's workers' admin ports (/status) and slots per node give it.
+            NodeAdminUris = system == StreamSystem.Arroyo && topology is not null
+                ? topology.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{topology.Arroyo.AdminPort}/")).ToList()
+                : [],
+            ArroyoSlotsPerNode = topology?.Arroyo.TaskSlots ?? defaults.ArroyoSlotsPerNode,
         };
         IStreamEngine engine;
         try { engine = StreamEngine.Create(settings, log: Log); }
@@ -494,11 +499,14 @@ public sealed class StopNexmarkQueryCommand : NexmarkRunCmdlet
     }
 }
 
-/// <summary>Lists the workers an engine sees: Flink TaskManagers, or Arroyo's registered nodes and slots.</summary>
+/// <summary>Lists the workers an engine sees: Flink TaskManagers, or Arroyo's live nodes and slots.</summary>
 /// <remarks>
 /// <para>Flink: one row per TaskManager from GET /taskmanagers (slots, free slots, cores, memory, heartbeat). Arroyo 0.11 has no REST
-/// call that lists nodes; the command reads the controller's admin /metrics (port 5114) and returns one summary row with the
-/// registered node count and slots.</para>
+/// call that lists nodes and exports no node-count gauge: the command returns one summary row whose Nodes are the topology's workers
+/// whose Arroyo admin /status answers, Slots = Nodes x the topology's Arroyo task slots, FreeSlots the controller's free-slot gauge
+/// (admin /metrics, port 5114) less the slots of stale registrations, and Registrations the controller's count of node registrations
+/// (registered slots / slots per node; it grows with every node restart and never shrinks). Without a topology (explicit endpoints)
+/// Nodes is that registration count.</para>
 /// <para>Endpoints: -EngineUri and -AuxiliaryUri (a NexmarkQueryRun from the pipeline carries both) win, then -ControllerAddress
 /// with the engine's default ports; when -Topology is given, or no endpoint is, the topology (the -Topology file, else the default
 /// topology) supplies the controller address and its engine ports.</para>

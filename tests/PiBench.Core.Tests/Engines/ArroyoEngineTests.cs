@@ -10,7 +10,8 @@ public sealed class ArroyoEngineTests : IDisposable
 {
     private readonly ArroyoStandIn _arroyo = new();
     private readonly ArroyoEngine _engine;
-    private const string Sql = "CREATE TABLE t (x BIGINT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT auction FROM bid;";
+    private const string Sql = "CREATE TABLE bid (auction BIGINT) WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 't', type = 'source', format = 'json');\n" +
+        "CREATE TABLE t (x BIGINT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT auction FROM bid;";
 
     public ArroyoEngineTests()
     {
@@ -174,8 +175,10 @@ public sealed class ArroyoEngineTests : IDisposable
         const int p = 9;
         _arroyo.SourceRate = 1234.5;
         _arroyo.Backpressure = 0.4;
+        _arroyo.MetricsInterval = TimeSpan.FromMilliseconds(10);
         var job = await SubmitAsync(p);
         await _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await Task.Delay(100); // a few collections: every subtask has an EWMA point (odd ones start one collection later)
         var metrics = await _engine.GetMetricsAsync(job, CancellationToken.None);
 
         Assert.Equal(3 * p, metrics.Operators.Count);
@@ -185,14 +188,55 @@ public sealed class ArroyoEngineTests : IDisposable
         Assert.Equal(-1, metrics.SourceRecordsOut); // Arroyo reports rates only
         var sources = metrics.Operators.Where(o => o.IsSource).ToList();
         Assert.Equal(p, sources.Count);
-        Assert.All(sources, s => Assert.Equal("1", s.OperatorId));
+        Assert.All(sources, s => Assert.Equal(ArroyoStandIn.SourceOperatorId, s.OperatorId)); // 0.11 ids are strings
         Assert.All(sources, s => Assert.True(double.IsNaN(s.RecordsInPerSecond)));
         Assert.Equal(1234.5 + 3, sources.Single(s => s.Subtask == 3).RecordsOutPerSecond, 6);
         var sinks = metrics.Operators.Where(o => o.IsSink).ToList();
-        Assert.All(sinks, s => Assert.Equal("3", s.OperatorId));
+        Assert.All(sinks, s => Assert.Equal(ArroyoStandIn.SinkOperatorId("t"), s.OperatorId));
         Assert.All(sinks, s => Assert.True(double.IsNaN(s.RecordsOutPerSecond)));
         Assert.Equal(1234.5 / 2 * p, metrics.SinkRecordsPerSecond, 6);
         Assert.StartsWith("kafka", sources[0].OperatorName);
+    }
+
+    [Fact]
+    public async Task Metrics_FirstAnswerAfterRunning_HasNoRatesYet_AsThe011ControllerNeedsTwoCollections()
+    {
+        _arroyo.MetricsInterval = TimeSpan.FromSeconds(30); // only the first collection happens within this test
+        var job = await SubmitAsync(3);
+        await _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var metrics = await _engine.GetMetricsAsync(job, CancellationToken.None);
+
+        // job_metrics.rs: backpressure has a point per collection, rates need a previous counter: rate groups are empty
+        // and subtask 1's worker has not reported yet (partial): rows only for subtasks 0 and 2 of the 3 operators
+        Assert.Equal(6, metrics.Operators.Count);
+        Assert.DoesNotContain(metrics.Operators, o => o.Subtask == 1);
+        Assert.True(double.IsNaN(metrics.SourceRecordsPerSecond));
+        Assert.All(metrics.Operators, o => Assert.False(double.IsNaN(o.Backpressure)));
+    }
+
+    [Fact]
+    public async Task StandInRates_AreAnEwmaWithAlpha01_OverCollections()
+    {
+        _arroyo.MetricsInterval = TimeSpan.FromMilliseconds(20);
+        _arroyo.SourceRate = 1000;
+        var job = await SubmitAsync(1);
+        await _engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var http = new HttpClient();
+        var uri = new Uri(_arroyo.ApiUri, $"api/v1/pipelines/{job.PipelineId}/jobs/{job.JobId}/operator_metric_groups");
+        await http.GetStringAsync(uri);            // collections so far at 1000/s
+        await Task.Delay(60);
+        await http.GetStringAsync(uri);
+        _arroyo.SourceRate = 2000;                 // the true rate doubles
+        await Task.Delay(200);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(uri))!;
+        var source = node["data"]!.AsArray().Single(o => o!["operatorId"]!.GetValue<string>() == ArroyoStandIn.SourceOperatorId)!;
+        var points = source["metricGroups"]!.AsArray().Single(g => g!["name"]!.GetValue<string>() == "messages_sent")!["subtasks"]![0]!["metrics"]!
+            .AsArray().Select(p => p!["value"]!.GetValue<double>()).ToList();
+        var firstNew = points.FindIndex(v => v > 1000.0001);
+        Assert.True(firstNew > 0, string.Join(",", points));
+        Assert.Equal(1100, points[firstNew], 6);                          // 0.9 * 1000 + 0.1 * 2000
+        for (var k = firstNew + 1; k < points.Count; k++) Assert.Equal(0.9 * points[k - 1] + 0.1 * 2000, points[k], 6);
+        Assert.True(points[^1] < 2000);                                   // never the window's exact rate
     }
 
     [Fact]
@@ -248,14 +292,100 @@ public sealed class ArroyoEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task Workers_ComeFromTheControllerAdminMetrics()
+    public async Task Workers_WithoutNodeUris_CountRegistrations_FromTheSlotGauge_NoNodeGaugeNeeded()
     {
-        _arroyo.RegisteredNodes = 7;
-        _arroyo.RegisteredSlots = 14;
-        _arroyo.FreeSlots = 5;
-        var w = Assert.Single(await _engine.GetWorkersAsync(CancellationToken.None));
-        Assert.Equal(("Arroyo", 7, 14, 5), (w.System, w.Nodes, w.Slots, w.FreeSlots));
+        _arroyo.SlotsPerNode = 2;
+        _arroyo.AddNodes(7);
+        // 0.11 never exports arroyo_controller_registered_nodes (schedulers/mod.rs): 7 = 14 slots / 2 per node
+        using (var http = new HttpClient())
+            Assert.DoesNotContain("arroyo_controller_registered_nodes", await http.GetStringAsync(new Uri(_arroyo.AdminUri, "metrics")));
+        using var engine = new ArroyoEngine(Settings() with { ArroyoSlotsPerNode = 2 });
+        var w = Assert.Single(await engine.GetWorkersAsync(CancellationToken.None));
+        Assert.Equal(("Arroyo", 7, 14, 14, 7), (w.System, w.Nodes, w.Slots, w.FreeSlots, w.Registrations));
         Assert.Contains(_arroyo.Admin.Requests, r => r.Path == "/metrics");
+    }
+
+    [Fact]
+    public async Task Workers_BeforeAnyNodeRegistered_AreZero_NotAnError()
+    {
+        // the slot gauges are lazy_static: absent until the first registration (schedulers/mod.rs NodeStatus::new)
+        var w = Assert.Single(await _engine.GetWorkersAsync(CancellationToken.None));
+        Assert.Equal((0, 0, 0, 0), (w.Nodes, w.Slots, w.FreeSlots, w.Registrations));
+    }
+
+    [Fact]
+    public async Task Workers_CountLiveNodes_AndDropStaleSlots_AfterNodeRestartsAndAStoppedNode()
+    {
+        var nodes = _arroyo.AddNodes(3);
+        _arroyo.RestartNode(0);   // re-registers under a new id: gauges grow to 4 slots
+        _arroyo.StopNode(2);      // its slots stay in the gauges
+        using var engine = new ArroyoEngine(Settings() with { NodeAdminUris = nodes });
+        var job = await engine.SubmitAsync(new StreamJobRequest("p1", Sql, 1), CancellationToken.None);
+        await engine.WaitAsync(job, s => s.State == StreamJobState.Running, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var w = Assert.Single(await engine.GetWorkersAsync(CancellationToken.None));
+        // live = 2 (/status), registrations = 4; free gauge = 4 - 1 taken = 3, less 2 stale slots = 1
+        Assert.Equal((2, 2, 1, 4), (w.Nodes, w.Slots, w.FreeSlots, w.Registrations));
+        Assert.All(_arroyo.Nodes.Take(2), n => Assert.Contains(n.Requests, r => r.Path == "/status"));
+    }
+
+    [Fact]
+    public async Task ListActiveJobs_PagesThroughPipelines_ByNamePrefix_SkippingTerminalJobs()
+    {
+        var handles = new List<StreamJobHandle>();
+        for (var i = 0; i < 23; i++)
+            handles.Add(await _engine.SubmitAsync(new StreamJobRequest((i % 2 == 0 ? "pibench-" : "other-") + i, Sql, 1), CancellationToken.None));
+        await _engine.StopAsync(handles[0], StreamStopMode.Immediate, CancellationToken.None);
+        await _engine.WaitAsync(handles[0], s => s.State.IsTerminal(), TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var active = await _engine.ListActiveJobsAsync("pibench-", CancellationToken.None);
+
+        var expected = handles.Where((h, i) => i % 2 == 0 && i > 0).Select(h => (h.JobId, h.PipelineId, h.Name)).OrderBy(x => x.Name).ToList();
+        Assert.Equal(expected, active.Select(h => (h.JobId, h.PipelineId, h.Name)).OrderBy(x => x.Name).ToList());
+        Assert.All(active, h => Assert.Equal(StreamSystem.Arroyo, h.System));
+        // the API pages by 'limit' + 'starting_after' (hasMore): more than one page was read when pages are small
+        Assert.Contains(_arroyo.Requests, r => r.Path == "/api/v1/pipelines" && r.Query.ContainsKey("limit"));
+    }
+
+    [Fact]
+    public async Task ListActiveJobs_FollowsHasMore_AcrossPages()
+    {
+        for (var i = 0; i < ArroyoEngine.PageSize + 5; i++)
+            await _engine.SubmitAsync(new StreamJobRequest("pibench-" + i, Sql, 1), CancellationToken.None);
+        var active = await _engine.ListActiveJobsAsync("pibench-", CancellationToken.None);
+        Assert.Equal(ArroyoEngine.PageSize + 5, active.Count);
+        Assert.Contains(_arroyo.Requests, r => r.Path == "/api/v1/pipelines" && r.Query.ContainsKey("starting_after"));
+    }
+
+    [Fact]
+    public async Task Validate_StructColumn_IsRejectedByTheParser_WithLineAndColumn()
+    {
+        var sql = "CREATE TABLE s (\n  event_type INT,\n  bid STRUCT<price BIGINT>\n) WITH (connector = 'kafka');\nINSERT INTO x SELECT 1;";
+        var v = await _engine.ValidateAsync(sql, CancellationToken.None);
+        var d = Assert.Single(v.Errors);
+        Assert.False(v.Valid);
+        Assert.Contains("Expected ',' or ')' after column definition, found: <", d.Message);
+        Assert.Equal((3, 13), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public async Task Validate_PlanningError_HasNoPosition()
+    {
+        var v = await _engine.ValidateAsync(Sql.Replace("format = 'json'", "format = 'json', 'source.offset' = 'begin'"), CancellationToken.None);
+        var d = Assert.Single(v.Errors);
+        Assert.Contains("invalid value for source.offset 'begin'", d.Message);
+        Assert.Null(d.Line);
+        Assert.True((await _engine.ValidateAsync(Sql, CancellationToken.None)).Valid);
+    }
+
+    [Theory]
+    [InlineData("SQL error: ParserError(\"Expected an expression:, found: ) at Line: 12, Column 7\")", 12, 7)]
+    [InlineData("sql parser error: Expected =, found: . at Line: 1, Column: 44", 1, 44)]
+    [InlineData("Error during planning: Table bid not found", null, null)]
+    public void Diagnostic_TakesThePositionSqlparserWrote(string message, int? line, int? column)
+    {
+        var d = ArroyoEngine.Diagnostic(message);
+        Assert.Equal((message, line, column), (d.Message, d.Line, d.Column));
     }
 
     [Fact]

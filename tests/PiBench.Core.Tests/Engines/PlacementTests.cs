@@ -14,7 +14,8 @@ namespace PiBench.Core.Tests.Engines;
 public sealed class PlacementTests : IDisposable
 {
     private const string FlinkSql = "CREATE TABLE nexmark_q0 (auction INT) WITH ('connector' = 'blackhole');\nINSERT INTO nexmark_q0 SELECT 1;";
-    private const string ArroyoSql = "CREATE TABLE t (x BIGINT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT auction FROM bid;";
+    private const string ArroyoSql = "CREATE TABLE bid (auction BIGINT) WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 't', type = 'source', format = 'json');\n" +
+        "CREATE TABLE t (x BIGINT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT auction FROM bid;";
     private readonly FlinkStandIn _flink = new();
     private readonly ArroyoStandIn _arroyo = new();
 
@@ -176,6 +177,34 @@ public sealed class PlacementTests : IDisposable
         Assert.Equal(4, checks.Count);
         Assert.All(checks, c => Assert.False(c.Passed, c.Node + ": " + c.Detail));
         Assert.Contains("no running workers", checks.Single(c => c.Node == "pi1").Detail);
+    }
+
+    [Fact]
+    public async Task Arroyo_IdleNodesThatNeverRanAWorker_HaveNoGauge_AndCountZero_NotAnError()
+    {
+        var nodes = _arroyo.AddNodes(4);
+        using var engine = Arroyo(nodes);
+        var job = await RunningAsync(engine, ArroyoSql, 2); // two workers: nodes 2 and 3 stay idle
+
+        using (var http = new HttpClient()) // 0.11 (arroyo-node lib.rs): the gauge appears only with the first worker
+            Assert.DoesNotContain(ArroyoEngine.RunningWorkersMetric, await http.GetStringAsync(new Uri(nodes[3], "metrics")));
+        var rows = await engine.GetPlacementAsync(job, CancellationToken.None);
+
+        Assert.Equal(nodes.Take(2).Select(n => n.Authority), rows.Select(r => r.Worker));
+        Assert.Contains(_arroyo.Nodes[3].Requests, r => r.Path == "/name");
+    }
+
+    [Fact]
+    public async Task Arroyo_ARestartedNode_LosesItsGauge_UntilItRunsAWorkerAgain()
+    {
+        var nodes = _arroyo.AddNodes(2);
+        using var engine = Arroyo(nodes);
+        var job = await RunningAsync(engine, ArroyoSql, 2);
+        Assert.Equal(2, (await engine.GetPlacementAsync(job, CancellationToken.None)).Count);
+        _arroyo.RunningWorkersOn = k => 0;
+        _arroyo.RestartNode(1);
+        var rows = await engine.GetPlacementAsync(job, CancellationToken.None);
+        Assert.Empty(rows);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace PiBench.Core.Engines.Arroyo;
 /// SQL and parallelism, poll the pipeline's job, read operator metric groups, PATCH <c>stop</c>, DELETE the pipeline.
 /// Workers come from the controller's admin <c>/metrics</c> (no REST call lists nodes in 0.11).
 /// </summary>
-public sealed class ArroyoEngine : IStreamEngine
+public sealed partial class ArroyoEngine : IStreamEngine
 {
     private readonly EngineHttp _http;
     private readonly ConcurrentDictionary<string, Graph> _graphs = new(StringComparer.Ordinal);
@@ -41,15 +41,36 @@ public sealed class ArroyoEngine : IStreamEngine
             $"Arroyo answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the Arroyo controller's log."),
     };
 
+    /// <summary>
+    /// <c>POST /api/v1/pipelines/validate_query</c> answers HTTP 200 with <c>QueryValidationResult {graph, errors:
+    /// [String]}</c> (arroyo-rpc/src/api_types/pipelines.rs, arroyo-api/src/pipelines.rs at v0.11.0): one message per
+    /// error and no position field. Only sqlparser's parse errors carry a position, inside the text
+    /// (<c>"… at Line: 3, Column 19"</c>, sqlparser 0.44 <c>Location</c>); it becomes Line/Column, the message stays
+    /// verbatim. Planning errors have no position (Line/Column null).
+    /// </summary>
     public async Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken)
     {
         var uri = Api("pipelines/validate_query");
         var body = new JsonObject { ["query"] = sql, ["udfs"] = new JsonArray() };
         var node = await _http.JsonAsync(HttpMethod.Post, uri, body, f => Map(f, "validate_query", sql: true), cancellationToken).ConfigureAwait(false);
-        return node?["errors"] is JsonArray errors
-            ? new SqlValidation(errors.Select(e => e?.ToString() ?? "").Where(e => e.Length > 0).Select(e => new SqlDiagnostic(e)).ToList())
-            : SqlValidation.Ok;
+        if (node is not JsonObject || node["errors"] is not JsonArray errors)
+            throw _http.BadResponse(uri, "no errors array (is this Arroyo 0.11's API?)");
+        return new SqlValidation(errors.Select(e => e is JsonValue v && v.TryGetValue<string>(out var m) ? m : e?.ToJsonString() ?? "")
+            .Where(e => e.Length > 0).Select(Diagnostic).ToList());
     }
+
+    /// <summary>A validate_query message with the position sqlparser put in it (0.44: "at Line: L, Column C"; later
+    /// versions write "Column: C"); the last position in the text wins (DataFusion may quote nested errors).</summary>
+    internal static SqlDiagnostic Diagnostic(string message)
+    {
+        var m = PositionRegex().Matches(message);
+        if (m.Count == 0) return new SqlDiagnostic(message);
+        var last = m[^1];
+        return new SqlDiagnostic(message, int.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(last.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bat Line: (\d{1,9}), Column:? (\d{1,9})")]
+    private static partial System.Text.RegularExpressions.Regex PositionRegex();
 
     public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
     {
@@ -263,19 +284,84 @@ public sealed class ArroyoEngine : IStreamEngine
         throw Map(failure, job.PipelineId);
     }
 
-    // TODO(issue 17): list the engine's non-terminal jobs by name prefix (teardown stops what PiBench left running).
-    public Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Arroyo: ListActiveJobsAsync is not implemented yet.");
+    /// <summary>
+    /// Pipelines whose name starts with <paramref name="namePrefix"/> (ordinal) and whose job is not Stopped, Finished
+    /// or Failed. <c>GET /api/v1/pipelines</c> is paginated (arroyo-api/src/rest_utils.rs: default limit 10,
+    /// <c>starting_after</c> = the last pipeline id, <c>hasMore</c>), newest first; preview pipelines are not listed.
+    /// Each pipeline's job comes from <c>GET /api/v1/pipelines/{id}/jobs</c> (a pipeline has one job; none yet = still
+    /// being created, listed with an empty job id is useless for stopping, so it is skipped). Pages are bounded.
+    /// </summary>
+    public async Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(namePrefix);
+        var result = new List<StreamJobHandle>();
+        string? after = null;
+        for (var page = 0; page < 1000; page++)
+        {
+            var path = "pipelines?limit=" + PageSize + (after is null ? "" : "&starting_after=" + Uri.EscapeDataString(after));
+            var node = await _http.JsonAsync(HttpMethod.Get, Api(path), null, f => Map(f, "pipelines"), cancellationToken).ConfigureAwait(false);
+            if (node?["data"] is not JsonArray data) throw _http.BadResponse(Api("pipelines"), "no data array");
+            foreach (var p in data)
+            {
+                var id = p.Str("id");
+                var name = p.Str("name");
+                if (id.Length == 0 || !name.StartsWith(namePrefix, StringComparison.Ordinal)) continue;
+                JsonNode? jobs;
+                try
+                {
+                    jobs = await _http.JsonAsync(HttpMethod.Get, Api($"pipelines/{id}/jobs"), null, f => Map(f, id), cancellationToken).ConfigureAwait(false);
+                }
+                catch (PiBenchException ex) when (ex.ErrorId == EngineErrorIds.JobNotFound) { continue; } // deleted meanwhile
+                foreach (var j in jobs?["data"] as JsonArray ?? [])
+                {
+                    var state = MapState(j.Str("state"));
+                    if (state.IsTerminal() || j.Str("id").Length == 0) continue;
+                    result.Add(new StreamJobHandle(StreamSystem.Arroyo, j.Str("id"), name) { PipelineId = id });
+                }
+            }
+            var more = node["hasMore"] is JsonValue hm && hm.TryGetValue<bool>(out var b) && b;
+            if (!more || data.Count == 0) return result;
+            after = data[^1].Str("id");
+        }
+        return result;
+    }
 
+    /// <summary>Pipelines per GET /api/v1/pipelines page.</summary>
+    internal const int PageSize = 100;
+
+    /// <summary>
+    /// One summary row of the node scheduler's capacity, from what 0.11 exports (verified in the v0.11.0 source):
+    /// <list type="bullet">
+    /// <item>the controller's admin <c>/metrics</c> has <c>arroyo_controller_registered_slots</c> and
+    /// <c>…_free_slots</c> only once a node has registered, and both only grow: a restarted node registers again under
+    /// a new random id and an expired node's slots are never subtracted (arroyo-controller/src/schedulers/mod.rs).
+    /// <c>arroyo_controller_registered_nodes</c> is declared there but never set, so it is never exported;</item>
+    /// <item>every node's admin <c>/status</c> answers <c>ok</c> while its daemon runs.</item>
+    /// </list>
+    /// Nodes = the <see cref="StreamEngineSettings.NodeAdminUris"/> answering <c>/status</c> (without node URIs: the
+    /// registrations, registered slots / slots per node, an upper bound after restarts). Slots = Nodes × slots per node;
+    /// FreeSlots = the free gauge less the slots of stale registrations (registrations − live nodes), at least 0.
+    /// <see cref="StreamWorker.Registrations"/> keeps the raw registration count so the drift stays visible.
+    /// </summary>
     public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
     {
         var uri = new Uri(Settings.SecondaryUri, "metrics");
         var (text, failure) = await _http.SendAsync(HttpMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
         if (failure is not null) throw Map(failure, uri.ToString());
         var m = ParsePrometheus(text);
-        if (!m.ContainsKey("arroyo_controller_registered_nodes"))
-            throw _http.BadResponse(uri, "no arroyo_controller_registered_nodes (is this the controller's admin port?)");
-        int V(string k) => m.TryGetValue(k, out var v) ? (int)v : -1;
+        var perNode = Settings.ArroyoSlotsPerNode;
+        var registeredSlots = m.TryGetValue("arroyo_controller_registered_slots", out var rs) ? (int)rs : 0; // absent = no registration yet
+        var freeGauge = m.TryGetValue("arroyo_controller_free_slots", out var fs) ? (int)fs : 0;
+        var registrations = registeredSlots / perNode;
+        var nodes = registrations;
+        if (Settings.NodeAdminUris.Count > 0)
+        {
+            var live = 0;
+            foreach (var node in Settings.NodeAdminUris)
+                if (await NodeAnswersAsync(node, cancellationToken).ConfigureAwait(false)) live++;
+            nodes = live;
+        }
+        var stale = Math.Max(0, registrations - nodes);
         return
         [
             new StreamWorker
@@ -283,18 +369,34 @@ public sealed class ArroyoEngine : IStreamEngine
                 System = nameof(StreamSystem.Arroyo),
                 Id = "controller",
                 Address = Settings.SecondaryUri.GetLeftPart(UriPartial.Authority),
-                Nodes = V("arroyo_controller_registered_nodes"),
-                Slots = V("arroyo_controller_registered_slots"),
-                FreeSlots = V("arroyo_controller_free_slots"),
+                Nodes = nodes,
+                Slots = nodes * perNode,
+                FreeSlots = Math.Clamp(freeGauge - stale * perNode, 0, nodes * perNode),
+                Registrations = registrations,
             },
         ];
+    }
+
+    /// <summary>A node's admin <c>/status</c> answers 200 (the daemon runs); refused, timed out or non-200 = not live.</summary>
+    private async Task<bool> NodeAnswersAsync(Uri node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (_, failure) = await _http.SendAsync(HttpMethod.Get, new Uri(node, "status"), null, cancellationToken).ConfigureAwait(false);
+            return failure is null;
+        }
+        catch (PiBenchException) when (!cancellationToken.IsCancellationRequested) { return false; }
     }
 
     /// <summary>
     /// Arroyo 0.11 has no REST call that says where subtasks run (arroyo.md §2.1, §5.2): the node scheduler spawns one
     /// worker per node and job, so each node's admin <c>/metrics</c> gauge <c>arroyo_node_running_workers</c> is the
-    /// placement evidence. One row per node with running workers &gt; 0; it counts workers of every running job, not
-    /// only <paramref name="job"/>. A node that does not answer is an error (its name in the target object).
+    /// placement evidence. That gauge is a lazy_static first touched when the node starts its first worker
+    /// (arroyo-node/src/lib.rs, v0.11.0): a node whose <c>/metrics</c> lacks it ran no worker yet and counts 0 —
+    /// provided its admin <c>/name</c> says <c>worker</c> (what 0.11's node daemon answers; else it is not an Arroyo
+    /// node's admin port: bad response). One row per node
+    /// with running workers &gt; 0; it counts workers of every running job, not only <paramref name="job"/>. A node
+    /// that does not answer is an error (its URI in the target object).
     /// </summary>
     public async Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken cancellationToken)
     {
@@ -306,7 +408,15 @@ public sealed class ArroyoEngine : IStreamEngine
             if (failure is not null) throw Map(failure, uri.ToString());
             var m = ParsePrometheus(text);
             if (!m.TryGetValue(RunningWorkersMetric, out var workers))
-                throw _http.BadResponse(uri, $"no {RunningWorkersMetric} (is this an Arroyo node's admin port?)");
+            {
+                // The node daemon's admin server is started as start_admin_server("worker") (arroyo/src/main.rs
+                // start_node, v0.11.0) and /name answers "worker\n"; the controller's says "cluster"/"controller".
+                var nameUri = new Uri(node, "name");
+                var (name, nameFailure) = await _http.SendAsync(HttpMethod.Get, nameUri, null, cancellationToken).ConfigureAwait(false);
+                if (nameFailure is not null || name.Trim() != "worker")
+                    throw _http.BadResponse(uri, $"no {RunningWorkersMetric} and {nameUri} does not say 'worker' (is this an Arroyo node's admin port?)");
+                workers = 0; // a node daemon that has not run a worker since it started
+            }
             if (workers <= 0) continue;
             rows.Add(new SubtaskPlacement
             {

@@ -152,6 +152,13 @@ public sealed class HtmlReportTests : IDisposable
         // Element ids are unique across the inline SVGs (clip paths of one chart must not clip another).
         var ids = doc.Descendants().Select(e => (string?)e.Attribute("id")).Where(i => i is not null).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
+        // Node charts: the six Arroyo windows inside the metrics' 600 s are shaded as vertical bands (time spans), the
+        // throttled sample is a red dashed line.
+        var cpu = doc.Descendants().First(e => e.Name.LocalName == "svg" && (string?)e.Attribute("data-chart") == "node");
+        var bands = cpu.Descendants().Where(e => e.Name.LocalName == "rect" && (string?)e.Attribute("fill") is "#888" or "#888888" && e.Attribute("fill-opacity") is not null).ToList();
+        // (one more is the legend's swatch, wide and short)
+        Assert.Equal(6, bands.Count(b => D((string?)b.Attribute("height")) > 3 * D((string?)b.Attribute("width"))));
+        Assert.Contains(cpu.Descendants(), e => e.Name.LocalName == "path" && (string?)e.Attribute("fill") == "red"); // SkiaSharp draws the dashes as filled shapes
         Assert.Contains("(1: pi2)", html); // the throttled sample
         Assert.Contains("none passed", html); // a search without a passing step is a bound, not 0
         Assert.Contains("flink:1.18.1-scala_2.12-java11", html); // provenance: image refs

@@ -100,7 +100,9 @@ public static class HtmlReport
             {
                 var merged = c.MergedLatencyMs(p);
                 var per = c.LatencyPerRepetition(p);
-                sb.Append("<td data-k=\"").Append(E($"{key}|Latency{name}Ms")).Append("\" data-v=\"").Append(V(merged)).Append("\">");
+                var shown = merged ?? (per.HasValue ? per.Mean : null);
+                sb.Append("<td data-k=\"").Append(E($"{key}|Latency{name}Ms")).Append("\" data-v=\"").Append(V(shown))
+                  .Append("\" data-source=\"").Append(merged is not null ? "merged-hlog" : per.HasValue ? "file-mean" : "").Append("\">");
                 if (merged is { } v)
                 {
                     sb.Append(E(v.ToString("#,##0.0##", Inv)));

@@ -73,6 +73,7 @@ public sealed class HtmlReportTests : IDisposable
         // Latency: the valid repetitions' raw latencies in one histogram, built here without any .hlog.
         var merged = ReportFixtures.Histogram(a.Latencies[("q1", 1)].Concat(a.Latencies[("q1", 3)]));
         Assert.Equal(merged.GetValueAtPercentile(99) / 1000.0, D(DataV(doc, "q1|Arroyo|LatencyP99Ms")));
+        Assert.Equal("merged-hlog", (string?)doc.Descendants().Single(e => (string?)e.Attribute("data-k") == "q1|Arroyo|LatencyP99Ms").Attribute("data-source"));
         Assert.Equal(merged.GetValueAtPercentile(50) / 1000.0, D(DataV(doc, "q1|Arroyo|LatencyP50Ms")));
         Assert.Equal(merged.GetMaxValue() / 1000.0, D(DataV(doc, "q1|Arroyo|LatencyMaxMs")));
 
@@ -108,6 +109,24 @@ public sealed class HtmlReportTests : IDisposable
         Assert.Equal("", DataV(doc, "q1|Arroyo|EngineCpuPerMillionEvents"));
         Assert.Equal("", DataV(doc, "q1|Arroyo|EngineMemoryPeakMB"));
         Assert.DoesNotContain(doc.Descendants(), e => ((string?)e.Attribute("data-k") ?? "").Contains("EngineCpu", StringComparison.Ordinal) && (string?)e.Attribute("data-v") == "0");
+    }
+
+    [Fact]
+    public void PipelineObjects_AreGroupedBySystem_WithNaNShownAsMissing_AndProvenanceSaysSo()
+    {
+        var (a, f) = TwoRuns();
+        var objects = a.Document.Results.Concat(f.Document.Results).ToList();
+        objects[0].EngineCpuCoreSeconds = double.NaN; // not measured
+        var runs = ResultsReader.FromObjects(objects, Array.Empty<PiBench.Core.Benchmarking.SustainableThroughputResult>());
+        Assert.Equal(new[] { "Arroyo", "Flink" }, runs.Select(r => r.System));
+        var doc = Parse(HtmlReport.Render(new ReportModel(runs)));
+        Assert.Equal("", DataV(doc, "q1|Arroyo|1|0|EngineCpuCoreSeconds"));
+        Assert.Equal(objects[1].InputRate, D(DataV(doc, "q1|Arroyo|2|0|InputRate")));
+        // Without .hlog files the summary latency is the mean of the objects' own figures, and says so.
+        var p99 = doc.Descendants().Single(e => (string?)e.Attribute("data-k") == "q1|Arroyo|LatencyP99Ms");
+        Assert.Equal(new[] { objects[0].LatencyP99Ms, objects[2].LatencyP99Ms }.Average(), D((string?)p99.Attribute("data-v")), 9);
+        Assert.Equal("file-mean", (string?)p99.Attribute("data-source"));
+        Assert.Contains(doc.Descendants(), e => e.Value.StartsWith("pipeline objects (no results file", StringComparison.Ordinal));
     }
 
     [Fact]

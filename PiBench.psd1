@@ -20,6 +20,7 @@
         'format/PiBench.Engines.format.ps1xml'
         'format/PiBench.Cluster.format.ps1xml'
         'format/PiBench.Benchmark.format.ps1xml'
+        'format/PiBench.Report.format.ps1xml'
     )
 
     CmdletsToExport      = @(
@@ -64,6 +65,10 @@
         # Benchmark and metrics
         'Invoke-Benchmark'
         'Get-ClusterMetric'
+
+        # Reports
+        'Export-BenchmarkReport'
+        'Compare-BenchmarkResult'
 
     )
     FunctionsToExport    = @()

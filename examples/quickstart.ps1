@@ -3,7 +3,7 @@
 # Invoke-Benchmark on the Reference system (PiBench's reference implementation of the Nexmark queries, in this
 # process) for q1, q2 and q5: fresh topics per query, the paced open-loop generator, warm-up, a measured window,
 # input/output rates, latency from intended send times, every cell's answers checked against the reference result,
-# the results .txt/.json/.hlog files.
+# the results .txt/.json/.hlog files and an HTML report of the run.
 # The Reference system is a correctness reference and a way to try PiBench: it is NOT a stream processor to compare
 # Arroyo or Flink against (it shares this machine's cores with the broker and the generator).
 #
@@ -30,6 +30,10 @@ try {
     $json = [IO.Directory]::GetFiles($OutputDirectory, 'benchmark_results_*.json')
     [Array]::Sort($json)
     "Results: $($json[-1]) (provenance, every cell), the .txt beside it (seed layout) and one .hlog per cell (latency histograms)"
+
+    # See the results: one self-contained HTML report of this run (tables, SVG charts, provenance; no script, no network)
+    $report = Export-BenchmarkReport -Path "$OutputDirectory/report.html" -ResultsPath $json[-1]
+    "Report: $($report.FullName) (open it in any browser, offline)"
 
 }
 finally {

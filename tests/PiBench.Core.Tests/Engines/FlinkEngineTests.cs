@@ -416,6 +416,130 @@ public sealed class FlinkEngineTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _engine.GetWorkersAsync(cts.Token));
     }
 
+    private const string Ddl = """
+        CREATE TABLE kafka (event_type INT, auction BIGINT, price BIGINT) WITH ('connector' = 'kafka', 'topic' = 'in', 'scan.startup.mode' = 'earliest-offset');
+        CREATE VIEW bid AS SELECT auction, price FROM kafka WHERE event_type = 2;
+        CREATE TABLE nexmark_q0 (auction BIGINT, price BIGINT) WITH ('connector' = 'blackhole');
+        """ + "\n";
+
+    [Fact]
+    public async Task Validate_AGoodScript_PlansTheInsertWithExplain_StartsNoJob_AndClosesTheSession()
+    {
+        var v = await _engine.ValidateAsync(Ddl + "INSERT INTO nexmark_q0 SELECT auction, price FROM bid;", CancellationToken.None);
+        Assert.True(v.Valid, v.Message);
+        Assert.Empty(_flink.Jobs);
+        var session = Assert.Single(_flink.Sessions);
+        Assert.True(session.Closed);
+        Assert.Equal("streaming", session.Properties["execution.runtime-mode"]);
+        Assert.Equal("EXPLAIN INSERT INTO nexmark_q0 SELECT auction, price FROM bid", session.Statements[^1]);
+    }
+
+    [Fact]
+    public async Task Validate_AnUnknownTable_ReturnsFlinksMessage_AtItsPositionInTheScript()
+    {
+        var script = Ddl + "INSERT INTO nexmark_q0\nSELECT auction, price\n  FROM nope;\n";
+        var v = await _engine.ValidateAsync(script, CancellationToken.None);
+        var d = Assert.Single(v.Errors);
+        Assert.False(v.Valid);
+        Assert.Contains("Object 'nope' not found", d.Message);
+        Assert.Equal((6, 8), (d.Line, d.Column)); // line 6 of the script, where "nope" starts
+        Assert.True(Assert.Single(_flink.Sessions).Closed);
+        Assert.Empty(_flink.Jobs);
+    }
+
+    [Fact]
+    public async Task Validate_AnUnknownColumnOnTheInsertsFirstLine_IsPlacedWithoutTheExplainPrefix()
+    {
+        var script = Ddl + "  INSERT INTO nexmark_q0 SELECT auction, nope FROM bid;";
+        var v = await _engine.ValidateAsync(script, CancellationToken.None);
+        var d = Assert.Single(v.Errors);
+        Assert.Contains("Column 'nope' not found in any table", d.Message);
+        Assert.Equal(4, d.Line);
+        Assert.Equal(script.Split('\n')[3].IndexOf("nope", StringComparison.Ordinal) + 1, d.Column);
+    }
+
+    [Fact]
+    public async Task Validate_AnUnknownFunction_AndAParseError_HavePositions()
+    {
+        var f = await _engine.ValidateAsync(Ddl + "INSERT INTO nexmark_q0\nSELECT auction, nope_fn(price) FROM bid;", CancellationToken.None);
+        var fd = Assert.Single(f.Errors);
+        Assert.Contains("No match found for function signature nope_fn", fd.Message);
+        Assert.Equal((5, 17), (fd.Line, fd.Column));
+
+        var p = await _engine.ValidateAsync(Ddl + "INSERT INTO nexmark_q0 SELECT auction, price FROM bid WHERE (price > 1;", CancellationToken.None);
+        var pd = Assert.Single(p.Errors);
+        Assert.Contains("Encountered \"<EOF>\"", pd.Message);
+        Assert.Equal(4, pd.Line);
+        Assert.NotNull(pd.Column);
+    }
+
+    [Fact]
+    public async Task Validate_AFailingDdlStatement_IsPlacedInThatStatement()
+    {
+        var script = "CREATE TABLE kafka (a INT) WITH ('connector' = 'kafka', 'scan.startup.mode' = 'earliest-offset');\nCREATE VIEW v AS\n  SELECT a FROM missing;\nCREATE TABLE nexmark_q0 (a INT) WITH ('connector' = 'blackhole');\nINSERT INTO nexmark_q0 SELECT a FROM v;";
+        var d = Assert.Single((await _engine.ValidateAsync(script, CancellationToken.None)).Errors);
+        Assert.Contains("Object 'missing' not found", d.Message);
+        Assert.Equal((3, 17), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public async Task Validate_AMissingConnectorJar_IsReportedWithoutAPosition()
+    {
+        _flink.MissingConnectors.Add("kafka");
+        var d = Assert.Single((await _engine.ValidateAsync(Ddl + "INSERT INTO nexmark_q0 SELECT auction, price FROM bid;", CancellationToken.None)).Errors);
+        Assert.Contains("Could not find any factory for identifier 'kafka'", d.Message);
+        Assert.Null(d.Line);
+    }
+
+    [Fact]
+    public async Task Validate_WithoutExactlyOneInsert_IsRefusedWithoutARequest()
+    {
+        var v = await _engine.ValidateAsync(Ddl, CancellationToken.None);
+        Assert.False(v.Valid);
+        Assert.Empty(_flink.GatewayRequests);
+    }
+
+    [Fact]
+    public async Task EveryShippedFlinkQuery_IsValidOnTheStandIn_PlainAndCaptured()
+    {
+        foreach (var q in NexmarkQueryCatalog.Default.Queries.Where(q => q.System == "Flink" && q.Supported))
+        {
+            var options = new NexmarkRenderOptions { BootstrapServers = "127.0.0.1:9092", Parallelism = 2 };
+            var plain = await _engine.ValidateAsync(NexmarkQueryCatalog.Default.Render(q, options), CancellationToken.None);
+            Assert.True(plain.Valid, $"{q.Name}: {plain.Message}");
+            if (q.Name == "q10") continue; // filesystem sink: not captured
+            var captured = await _engine.ValidateAsync(NexmarkQueryCatalog.Default.Render(q, options with { ResultTopic = "out", LatencyVariant = true }), CancellationToken.None);
+            Assert.True(captured.Valid, $"{q.Name} captured: {captured.Message}");
+        }
+        Assert.Empty(_flink.Jobs);
+    }
+
+    [Fact]
+    public async Task AKafkaSourceWithoutAStartMode_FailsOnAFreshGroup()
+    {
+        var sql = Sql.Replace(", 'scan.startup.mode' = 'earliest-offset'", "", StringComparison.Ordinal);
+        var job = await _engine.SubmitAsync(new StreamJobRequest("nexmark-q0-p1", sql, 1), CancellationToken.None);
+        var final = await _engine.WaitAsync(job, s => s.State.IsTerminal(), TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(StreamJobState.Failed, final.State);
+        Assert.Contains("NoOffsetForPartitionException: Undefined offset with no reset policy", final.FailureMessage);
+    }
+
+    [Fact]
+    public async Task ListActiveJobs_NamesThePrefixesNonTerminalJobs()
+    {
+        var a = await _engine.SubmitAsync(new StreamJobRequest("pibench-q1-r1", Sql, 1), CancellationToken.None);
+        var b = await _engine.SubmitAsync(new StreamJobRequest("pibench-q2-r1", Sql, 1), CancellationToken.None);
+        await _engine.SubmitAsync(new StreamJobRequest("someone-else", Sql, 1), CancellationToken.None);
+        await RunningAsync(a);
+        await RunningAsync(b);
+        await _engine.StopAsync(b, StreamStopMode.Immediate, CancellationToken.None);
+        await _engine.WaitAsync(b, s => s.State.IsTerminal(), TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        var active = await _engine.ListActiveJobsAsync("pibench-", CancellationToken.None);
+        var only = Assert.Single(active);
+        Assert.Equal((a.JobId, "pibench-q1-r1", StreamSystem.Flink), (only.JobId, only.Name, only.System));
+    }
+
     [Fact]
     public void ErrorExtraction_KeepsFirstMessageAndRootCause()
     {

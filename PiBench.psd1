@@ -47,6 +47,7 @@
         # Engines and queries
         'Get-NexmarkQuery'
         'Invoke-NexmarkQuery'
+        'Test-NexmarkQuery'
         'Get-NexmarkQueryRun'
         'Wait-NexmarkQueryRun'
         'Stop-NexmarkQuery'

@@ -14,11 +14,17 @@ public static class QueryPreflight
     /// <summary>The ErrorId of a benchmark refused because the engine rejects one of its queries.</summary>
     public const string RejectedErrorId = "BenchmarkQueryRejected";
 
-    public static async Task<IReadOnlyList<NexmarkQueryValidation>> CheckAsync(IStreamEngine engine, BenchmarkPlan plan, ILogSink? log, CancellationToken cancellationToken)
+    /// <summary>Checks the plan's queries that still have cells to run (-Resume: those of <paramref name="document"/> not completed).</summary>
+    public static async Task<IReadOnlyList<NexmarkQueryValidation>> CheckAsync(IStreamEngine engine, BenchmarkPlan plan, BenchmarkRunDocument? document, ILogSink? log, CancellationToken cancellationToken)
     {
+        var done = document is null ? [] : plan.Sustainable
+            ? document.Searches.Where(s => s.Status == "Completed").Select(s => s.Key).ToHashSet(StringComparer.Ordinal)
+            : document.CompletedKeys();
+        var system = plan.Engine.System.ToString().ToLowerInvariant();
         var checks = new List<NexmarkQueryValidation>();
         foreach (var name in plan.Queries.Distinct(StringComparer.OrdinalIgnoreCase))
         {
+            if (Enumerable.Range(1, plan.Repetitions).All(r => done.Contains($"{system}|{name.ToLowerInvariant()}|{r}"))) continue;
             var query = NexmarkQueryCatalog.Default.Get(name, plan.Engine.System);
             if (!query.Supported) continue; // refused earlier with QueryUnsupported
             var options = new NexmarkRenderOptions

@@ -12,7 +12,7 @@ namespace PiBench.StandIns;
 /// <c>{"errors": ["…", "…stack…"]}</c>. Each GET /jobs/:jid advances the job one state along its script, so tests see
 /// every state. Behaviours follow apache/flink release-1.18 (files named at each one) and shared/reference/flink.md.
 /// </summary>
-public sealed partial class FlinkStandIn : IDisposable
+public sealed class FlinkStandIn : IDisposable
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
@@ -284,16 +284,11 @@ public sealed partial class FlinkStandIn : IDisposable
 
     // ------------------------------------------------------- planning (parse and validate, as far as a stand-in can)
 
-    [GeneratedRegex(@"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(?<name>\w+)`?\s*\(", RegexOptions.IgnoreCase)]
-    private static partial Regex CreateTableRegex();
-    [GeneratedRegex(@"^\s*CREATE\s+(?:TEMPORARY\s+)?VIEW\s+`?(?<name>\w+)`?\s+AS\s+(?<query>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
-    private static partial Regex CreateViewRegex();
-    [GeneratedRegex(@"^\s*CREATE\s+(?:TEMPORARY\s+)?(?:SYSTEM\s+)?FUNCTION\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(?<name>\w+)`?", RegexOptions.IgnoreCase)]
-    private static partial Regex CreateFunctionRegex();
-    [GeneratedRegex(@"^\s*(?:EXPLAIN\s+)?INSERT\s+INTO\s+`?(?<sink>\w+)`?", RegexOptions.IgnoreCase)]
-    private static partial Regex InsertRegex();
-    [GeneratedRegex(@"'connector'\s*=\s*'(?<c>[^']*)'", RegexOptions.IgnoreCase)]
-    private static partial Regex ConnectorRegex();
+    private static readonly Regex CreateTableRegexPattern = new(@"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(?<name>\w+)`?\s*\(", RegexOptions.IgnoreCase);
+    private static readonly Regex CreateViewRegexPattern = new(@"^\s*CREATE\s+(?:TEMPORARY\s+)?VIEW\s+`?(?<name>\w+)`?\s+AS\s+(?<query>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline);
+    private static readonly Regex CreateFunctionRegexPattern = new(@"^\s*CREATE\s+(?:TEMPORARY\s+)?(?:SYSTEM\s+)?FUNCTION\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(?<name>\w+)`?", RegexOptions.IgnoreCase);
+    private static readonly Regex InsertRegexPattern = new(@"^\s*(?:EXPLAIN\s+)?INSERT\s+INTO\s+`?(?<sink>\w+)`?", RegexOptions.IgnoreCase);
+    private static readonly Regex ConnectorRegexPattern = new(@"'connector'\s*=\s*'(?<c>[^']*)'", RegexOptions.IgnoreCase);
 
     private static readonly HashSet<string> Builtins = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -339,7 +334,7 @@ public sealed partial class FlinkStandIn : IDisposable
         }
         if (depth > 0) return ParseError(statement, "<EOF>", statement.Length);
 
-        if (CreateTableRegex().Match(code) is { Success: true } ct)
+        if (CreateTableRegexPattern.Match(code) is { Success: true } ct)
         {
             var name = ct.Groups["name"].Value;
             var withAt = Regex.Match(code, @"\)\s*WITH\s*\(", RegexOptions.IgnoreCase);
@@ -347,18 +342,18 @@ public sealed partial class FlinkStandIn : IDisposable
             var columns = TopLevel(columnsText).Select(c => Regex.Match(c.Trim(), @"^`?(\w+)`?").Groups[1].Value)
                 .Where(c => c.Length > 0 && !c.Equals("WATERMARK", StringComparison.OrdinalIgnoreCase) && !c.Equals("PRIMARY", StringComparison.OrdinalIgnoreCase)).ToList();
             var with = withAt.Success ? statement[withAt.Index..] : "";
-            session.Catalog[name] = new Table(name, columns, ConnectorRegex().Match(with).Groups["c"].Value, with);
+            session.Catalog[name] = new Table(name, columns, ConnectorRegexPattern.Match(with).Groups["c"].Value, with);
             return null;
         }
-        if (CreateFunctionRegex().Match(code) is { Success: true } cf) { session.Functions.Add(cf.Groups["name"].Value); return null; }
-        if (CreateViewRegex().Match(code) is { Success: true } cv)
+        if (CreateFunctionRegexPattern.Match(code) is { Success: true } cf) { session.Functions.Add(cf.Groups["name"].Value); return null; }
+        if (CreateViewRegexPattern.Match(code) is { Success: true } cv)
         {
             var error = Validate(session, statement, code, out var under);
             if (error is not null) return error;
             session.Catalog[cv.Groups["name"].Value] = new Table(cv.Groups["name"].Value, ViewColumns(cv.Groups["query"].Value), "view", "", under);
             return null;
         }
-        if (InsertRegex().Match(code) is { Success: true } ins)
+        if (InsertRegexPattern.Match(code) is { Success: true } ins)
         {
             var sink = ins.Groups["sink"].Value;
             if (!session.Catalog.ContainsKey(sink)) return ValidationError(statement, $"Object '{sink}' not found", ins.Groups["sink"].Index, sink.Length);

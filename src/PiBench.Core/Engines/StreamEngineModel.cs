@@ -124,10 +124,22 @@ public sealed record StreamJobMetrics(StreamJobHandle Job, IReadOnlyList<StreamO
     /// cached engine: the request time of the last sample before the values changed (the cache was refreshed after it).
     /// Equal to <see cref="ValuesTakenBefore"/> for engines without a cache.
     /// </summary>
-    public DateTimeOffset? ValuesTakenAfter { get; init; }
+    public DateTimeOffset? ValuesTakenAfter
+    {
+        get => _takenAfterSet ? _takenAfter : MayBeCached ? null : SampledAt;
+        init { _takenAfter = value; _takenAfterSet = true; }
+    }
+    private readonly DateTimeOffset? _takenAfter;
+    private readonly bool _takenAfterSet;
 
-    /// <summary>The engine took these values at or before this time: the answer time of the sample where they first appeared.</summary>
-    public DateTimeOffset ValuesTakenBefore { get; init; }
+    /// <summary>The engine took these values at or before this time: the answer time of the sample where they first appeared
+    /// (<see cref="SampledAt"/> unless the adapter says otherwise).</summary>
+    public DateTimeOffset ValuesTakenBefore
+    {
+        get => _takenBefore ?? SampledAt;
+        init => _takenBefore = value;
+    }
+    private readonly DateTimeOffset? _takenBefore;
 
     /// <summary>
     /// The span over which the engine's own records/s figures (<see cref="StreamOperatorMetric.RecordsInPerSecond"/>,

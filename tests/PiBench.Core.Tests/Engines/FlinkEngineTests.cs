@@ -541,6 +541,18 @@ public sealed class FlinkEngineTests : IDisposable
     }
 
     [Fact]
+    public void MetricsOfAnEngineWithoutACache_AreTakenAtTheirSampleTime()
+    {
+        var at = new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
+        var live = new StreamJobMetrics(new StreamJobHandle(StreamSystem.Arroyo, "j", "n"), []) { SampledAt = at };
+        Assert.False(live.MayBeCached);
+        Assert.Equal((at, at), (live.ValuesTakenAfter!.Value, live.ValuesTakenBefore));
+        var cached = live with { CacheInterval = TimeSpan.FromSeconds(10) };
+        Assert.Null(cached.ValuesTakenAfter); // unknown until a change is seen
+        Assert.Equal(at, cached.ValuesTakenBefore);
+    }
+
+    [Fact]
     public void ErrorExtraction_KeepsFirstMessageAndRootCause()
     {
         var msg = FlinkEngine.ExtractError("""{"errors":["Internal server error.","<Exception on server side:\norg.x.A: outer\nCaused by: org.x.B: middle\nCaused by: org.x.C: the root\n\tat x>"]}""");

@@ -48,6 +48,7 @@
         # Engines and queries
         'Get-NexmarkQuery'
         'Invoke-NexmarkQuery'
+        'Test-NexmarkQuery'
         'Get-NexmarkQueryRun'
         'Wait-NexmarkQueryRun'
         'Stop-NexmarkQuery'

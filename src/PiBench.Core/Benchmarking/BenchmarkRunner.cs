@@ -158,6 +158,7 @@ public sealed class BenchmarkRunner
         }
         var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
         using var engine = _engineFactory(p.Engine);
+        await QueryPreflight.CheckAsync(engine, p, Document, _log, ct).ConfigureAwait(false); // the engine must accept every query before the first cell (issue 17)
         var index = 0;
         try
         {

@@ -83,7 +83,9 @@ public sealed class StreamOperatorMetric
     public int Subtask { get; init; }
     public bool IsSource { get; init; }
     public bool IsSink { get; init; }
-    /// <summary>Cumulative records in (Flink <c>numRecordsIn</c>); -1 where the engine reports only rates (Arroyo).</summary>
+    /// <summary>Cumulative records in (Flink <c>numRecordsIn</c>; for a vertex holding a sink, the sink operator's own
+    /// counter, since the sink is chained into its upstream operators); -1 where the engine reports only rates (Arroyo) or
+    /// the counter is not (yet) listed.</summary>
     public long RecordsIn { get; init; } = -1;
     /// <summary>Cumulative records out (Flink <c>numRecordsOut</c>, source operator's counter for sources); -1 for Arroyo.</summary>
     public long RecordsOut { get; init; } = -1;
@@ -101,7 +103,53 @@ public sealed class StreamOperatorMetric
 /// <summary>A job's metrics at one moment: the per-subtask rows and their sums.</summary>
 public sealed record StreamJobMetrics(StreamJobHandle Job, IReadOnlyList<StreamOperatorMetric> Operators)
 {
+    /// <summary>When the adapter had the engine's answer.</summary>
     public DateTimeOffset SampledAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// How often the engine refreshes the values it serves: Flink's JobManager answers from a metric cache refreshed at most
+    /// every <c>metrics.fetcher.update-interval</c> (10 s by default; read from <c>/jobmanager/config</c>), so a value can be
+    /// that much (plus the fetch) older than <see cref="SampledAt"/>. Zero = values are read live.
+    /// </summary>
+    public TimeSpan CacheInterval { get; init; }
+
+    /// <summary>True when the values can come from the engine's cache (<see cref="CacheInterval"/> &gt; 0).</summary>
+    public bool MayBeCached => CacheInterval > TimeSpan.Zero;
+
+    /// <summary>
+    /// False when every counter equals the previous sample's of this job by the same adapter: the engine served the same
+    /// cached snapshot again, and this sample says nothing new about the time in between.
+    /// </summary>
+    public bool ValuesChanged { get; init; } = true;
+
+    /// <summary>
+    /// The engine took these values after this time (exclusive); null = unknown (first sample of a cached engine). For a
+    /// cached engine: the request time of the last sample before the values changed (the cache was refreshed after it).
+    /// Equal to <see cref="ValuesTakenBefore"/> for engines without a cache.
+    /// </summary>
+    public DateTimeOffset? ValuesTakenAfter
+    {
+        get => _takenAfterSet ? _takenAfter : MayBeCached ? null : SampledAt;
+        init { _takenAfter = value; _takenAfterSet = true; }
+    }
+    private readonly DateTimeOffset? _takenAfter;
+    private readonly bool _takenAfterSet;
+
+    /// <summary>The engine took these values at or before this time: the answer time of the sample where they first appeared
+    /// (<see cref="SampledAt"/> unless the adapter says otherwise).</summary>
+    public DateTimeOffset ValuesTakenBefore
+    {
+        get => _takenBefore ?? SampledAt;
+        init => _takenBefore = value;
+    }
+    private readonly DateTimeOffset? _takenBefore;
+
+    /// <summary>
+    /// The span over which the engine's own records/s figures (<see cref="StreamOperatorMetric.RecordsInPerSecond"/>,
+    /// <see cref="StreamOperatorMetric.RecordsOutPerSecond"/>) are averaged: Flink's <c>…PerSecond</c> meters are MeterViews
+    /// over 60 s. Such a rate is never a measured window's rate: use counter differences. Zero = unknown.
+    /// </summary>
+    public TimeSpan RateAveragingWindow { get; init; }
 
     /// <summary>Σ records/s out of the source subtasks (the engine's throughput figure); NaN if none reported.</summary>
     public double SourceRecordsPerSecond => SumOrNaN(Operators.Where(o => o.IsSource).Select(o => o.RecordsOutPerSecond));

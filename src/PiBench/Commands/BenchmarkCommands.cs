@@ -36,7 +36,9 @@ namespace PiBench.Commands;
 /// <para>benchmark_results_YYYYMMDD_HHMMSS.txt (the original scripts' layout plus repetitions and 95 % confidence
 /// intervals) and a .json with every figure and its provenance are rewritten atomically after each query. -Resume
 /// finishes an interrupted run from its .json without repeating completed cells. Ctrl+C stops the running query and
-/// the generator, keeps what was measured and marks the rest NotRun. -WhatIf prints the plan.</para>
+/// the generator, keeps what was measured and marks the rest NotRun. -WhatIf prints the plan (and contacts no engine).
+/// Before the first cell every query is checked on the engine without a job, as Test-NexmarkQuery does: one the engine
+/// rejects stops the run with BenchmarkQueryRejected before anything is measured.</para>
 /// <para>-Mode Sustainable searches, per query and repetition, the highest input rate whose measurement is valid:
 /// isolated steps (fresh topics, fresh job) starting at -EventsPerSecond, multiplied by -StepFactor while they pass (up
 /// to -MaxEventsPerSecond), then bisecting between the highest passing and the lowest failing rate until they are within

@@ -13,7 +13,7 @@ namespace PiBench.Core.Tests.Engines;
 /// <summary>Subtask placement (issue 7 §2): the adapters against the stand-ins and the SubtaskPlacement check.</summary>
 public sealed class PlacementTests : IDisposable
 {
-    private const string FlinkSql = "CREATE TABLE nexmark_q0 (auction INT) WITH ('connector' = 'blackhole');\nINSERT INTO nexmark_q0 SELECT 1;";
+    private const string FlinkSql = "CREATE TABLE nexmark_q0 (auction BIGINT) WITH ('connector' = 'blackhole');\nINSERT INTO nexmark_q0 SELECT COUNT(*) FROM (VALUES (1)) AS t(a) GROUP BY a;"; // stateful: two vertices
     private const string ArroyoSql = "CREATE TABLE bid (auction BIGINT) WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 't', type = 'source', format = 'json');\n" +
         "CREATE TABLE t (x BIGINT) WITH (connector = 'blackhole');\nINSERT INTO t SELECT auction FROM bid;";
     private readonly FlinkStandIn _flink = new();

@@ -11,11 +11,22 @@ namespace PiBench.Core.Engines.Flink;
 /// an INSERT's result carries the job id) and everything about the job through the JobManager REST API (§1: job
 /// state, vertex and subtask metrics, cancel, stop with savepoint, TaskManagers).
 /// </summary>
-public sealed class FlinkEngine : IStreamEngine
+public sealed partial class FlinkEngine : IStreamEngine
 {
     private const int MaxGetQueryLength = 1500; // Flink's netty REST endpoint limits the request line to 4096 bytes
     private readonly EngineHttp _http;
+    /// <summary>Complete metric-id listings per job/vertex (a partial one is never kept: it is asked again next time).</summary>
     private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _metricIds = new(StringComparer.Ordinal);
+    /// <summary>Per job: what the previous metric sample saw, to tell a cached snapshot from fresh values.</summary>
+    private readonly ConcurrentDictionary<string, SampleMark> _lastSample = new(StringComparer.Ordinal);
+    private TimeSpan? _cacheInterval;
+
+    /// <summary>MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL's default (apache/flink release-1.18, 10000 ms).</summary>
+    public static readonly TimeSpan DefaultMetricCacheInterval = TimeSpan.FromSeconds(10);
+    /// <summary>MeterView's default time span (flink-metrics-core MeterView, 60 s): every <c>…PerSecond</c> meter averages over it.</summary>
+    public static readonly TimeSpan MeterSpan = TimeSpan.FromSeconds(60);
+
+    private sealed record SampleMark(DateTimeOffset RequestedAt, string Fingerprint, DateTimeOffset? TakenAfter, DateTimeOffset TakenBefore);
 
     public FlinkEngine(StreamEngineSettings settings, HttpMessageHandler? handler = null, ILogSink? log = null)
     {
@@ -56,14 +67,116 @@ public sealed class FlinkEngine : IStreamEngine
             $"Flink answered HTTP {(int)f.Status} for {target}: {f.Message}", target, "Read the JobManager / SQL Gateway log."),
     };
 
-    public Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans the script on the SQL Gateway without starting a job: opens a session (streaming mode), runs every DDL
+    /// statement, sends the INSERT as <c>EXPLAIN INSERT …</c> (parse, validation and optimization, no job), and closes the
+    /// session. The first failing statement's error is returned with the line/column of Flink's message
+    /// (<c>SqlParserException: … at line X, column Y</c>, <c>ValidationException: … From line X, column Y to …</c>) mapped
+    /// onto the script. A script without exactly one INSERT is refused without a request.
+    /// </summary>
+    public async Task<SqlValidation> ValidateAsync(string sql, CancellationToken cancellationToken)
     {
-        // TODO(issue 17): plan the script through the SQL Gateway (EXPLAIN) instead of checking its shape only.
-        var statements = SqlScript.Split(sql);
-        var result = statements.Count(SqlScript.IsJobStatement) == 1 ? SqlValidation.Ok
-            : new SqlValidation([new SqlDiagnostic("The script must contain exactly one INSERT statement.")]);
-        return Task.FromResult(result);
+        var statements = SqlScript.SplitWithPositions(sql);
+        if (statements.Count(s => SqlScript.IsJobStatement(s.Text)) != 1)
+            return new SqlValidation([new SqlDiagnostic("The script must contain exactly one INSERT statement.")]);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(Settings.SubmitTimeout);
+        string? session = null;
+        try
+        {
+            var opened = await _http.JsonAsync(HttpMethod.Post, Gateway("v1/sessions"),
+                new JsonObject { ["sessionName"] = "pibench-validate", ["properties"] = new JsonObject { ["execution.runtime-mode"] = "streaming" } },
+                f => Map(f, "session"), cts.Token).ConfigureAwait(false);
+            session = opened.Str("sessionHandle");
+            if (session.Length == 0) throw _http.BadResponse(Gateway("v1/sessions"), "no sessionHandle");
+            foreach (var statement in statements)
+            {
+                var isJob = SqlScript.IsJobStatement(statement.Text);
+                var prefix = isJob ? ExplainPrefix : "";
+                var op = await _http.JsonAsync(HttpMethod.Post, Gateway($"v1/sessions/{session}/statements"),
+                    new JsonObject { ["statement"] = prefix + statement.Text, ["executionTimeout"] = 0 },
+                    f => Map(f, "validation", sql: true), cts.Token).ConfigureAwait(false);
+                var handle = op.Str("operationHandle");
+                if (handle.Length == 0) throw _http.BadResponse(Gateway($"v1/sessions/{session}/statements"), "no operationHandle");
+                var error = await OperationErrorAsync(session, handle, cts.Token).ConfigureAwait(false);
+                if (error is not null) return new SqlValidation([Diagnostic(error, statement, prefix.Length)]);
+            }
+            return SqlValidation.Ok;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new PiBenchException(EngineErrorIds.Timeout, PiBenchErrorCategory.OperationTimeout,
+                $"Flink did not plan the script within {Settings.SubmitTimeout.TotalSeconds:0.#} s.", "validation",
+                "Check the SQL Gateway and that it reaches the JobManager (rest.address).");
+        }
+        finally
+        {
+            if (session is not null) await CloseSessionQuietlyAsync(session).ConfigureAwait(false);
+        }
     }
+
+    private const string ExplainPrefix = "EXPLAIN ";
+
+    /// <summary>Follows an operation's <c>result/0</c> to its end; returns Flink's error text (the whole <c>errors</c> body) or null.</summary>
+    private async Task<string?> OperationErrorAsync(string session, string operation, CancellationToken ct)
+    {
+        for (var token = 0; token <= 100;)
+        {
+            var uri = Gateway($"v2/sessions/{session}/operations/{operation}/result/{token}?rowFormat=JSON");
+            var (body, failure) = await _http.SendAsync(HttpMethod.Get, uri, null, ct).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                if (failure.Status is HttpStatusCode.BadRequest or HttpStatusCode.InternalServerError) return ErrorText(failure.Body);
+                throw Map(failure, "validation");
+            }
+            JsonNode? node;
+            try { node = JsonNode.Parse(body); }
+            catch (global::System.Text.Json.JsonException ex) { throw _http.BadResponse(uri, "not JSON", ex); }
+            var type = node.Str("resultType");
+            if (type == "NOT_READY") { await Task.Delay(Settings.PollInterval, ct).ConfigureAwait(false); continue; }
+            if (type == "EOS" || (type == "PAYLOAD" && node?["nextResultUri"] is null)) return null;
+            if (type != "PAYLOAD") throw _http.BadResponse(uri, $"resultType '{type}'");
+            token++;
+        }
+        return null;
+    }
+
+    /// <summary>All lines of Flink's <c>{"errors": [...]}</c> (message and server-side stack), or the body as it is.</summary>
+    internal static string ErrorText(string body)
+    {
+        try
+        {
+            if (JsonNode.Parse(body)?["errors"] is JsonArray errors)
+                return string.Join("\n", errors.Select(e => e?.ToString() ?? ""));
+        }
+        catch (global::System.Text.Json.JsonException) { }
+        return body;
+    }
+
+    /// <summary>
+    /// One diagnostic from Flink's error text: the message is the most specific exception line (the root cause that is not
+    /// a wrapper), the position the first <c>line X, column Y</c> of Calcite/Flink's parser or validator messages, mapped
+    /// from the statement (less the <c>EXPLAIN </c> prefix on its first line) onto the script.
+    /// </summary>
+    internal static SqlDiagnostic Diagnostic(string errorText, SqlStatement statement, int prefixLength)
+    {
+        var lines = errorText.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var message = ExtractError(new JsonObject { ["errors"] = new JsonArray(errorText) }.ToJsonString());
+        // Prefer the cause that names the position (ValidationException / SqlParserException / CalciteContextException).
+        var positioned = lines.Select(l => l.StartsWith("Caused by:", StringComparison.Ordinal) ? l["Caused by:".Length..].Trim() : l)
+            .Where(l => !l.StartsWith("at ", StringComparison.Ordinal) && PositionRegex().IsMatch(l)).ToList();
+        if (positioned.Count == 0) return new SqlDiagnostic(message);
+        var m = PositionRegex().Match(positioned[^1]);
+        var line = int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture);
+        var column = int.Parse(m.Groups["col"].Value, CultureInfo.InvariantCulture);
+        if (line == 1) column = Math.Max(1, column - prefixLength);
+        var (scriptLine, scriptColumn) = statement.ScriptPosition(line, column);
+        return new SqlDiagnostic(positioned[^1], scriptLine, scriptColumn);
+    }
+
+    [global::System.Text.RegularExpressions.GeneratedRegex(@"(?:[Aa]t|From) line (?<line>\d+), column (?<col>\d+)")]
+    private static partial global::System.Text.RegularExpressions.Regex PositionRegex();
 
     public async Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken cancellationToken)
     {
@@ -242,8 +355,21 @@ public sealed class FlinkEngine : IStreamEngine
         _ => StreamJobState.Unknown,
     };
 
+    /// <summary>
+    /// One sample of the job's metrics (flink.md §1.3, §2). Per vertex and subtask: the task's counters and meters, for a
+    /// source vertex the source operator's own <c>numRecordsOut</c> (a FLIP-27 source task counts no input), for the vertex
+    /// holding the sink the sink operator's own <c>numRecordsIn</c>: Flink chains the sink into its upstream operators, so
+    /// the task's <c>numRecordsIn</c> is 0 for a fully chained job (q0, q1, q2, q14, q21, q22) and the join's or window's
+    /// input otherwise. Sink-V2 sinks (Kafka) name it <c>Sink__&lt;name&gt;__Writer</c>, legacy SinkFunction sinks
+    /// (blackhole in 1.18) <c>Sink__&lt;name&gt;</c>; a <c>…Committer</c> counts committables and is never read. Ids are
+    /// discovered from the vertex's listing, which is asked again until it holds them all (it is partial right after
+    /// RUNNING). The JobManager answers from its metric cache: <see cref="StreamJobMetrics.CacheInterval"/>,
+    /// <see cref="StreamJobMetrics.ValuesChanged"/> and the ValuesTaken bounds say how fresh the values are; the
+    /// <c>…PerSecond</c> figures are 60-s MeterView averages (<see cref="StreamJobMetrics.RateAveragingWindow"/>).
+    /// </summary>
     public async Task<StreamJobMetrics> GetMetricsAsync(StreamJobHandle job, CancellationToken cancellationToken)
     {
+        var requestedAt = DateTimeOffset.UtcNow;
         var node = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}"), null, f => Map(f, $"job {job.JobId}"), cancellationToken).ConfigureAwait(false);
         var vertices = (node?["vertices"] as JsonArray ?? []).Where(v => v is not null).ToList();
         // Topology from the plan: a node no one lists as input is a sink; one without inputs is a source.
@@ -257,6 +383,7 @@ public sealed class FlinkEngine : IStreamEngine
             inputsOf[p.Str("id")] = inputs.Count;
             foreach (var i in inputs) feeds.Add(i.Str("id"));
         }
+        var cacheInterval = await CacheIntervalAsync(cancellationToken).ConfigureAwait(false);
 
         var rows = new List<StreamOperatorMetric>();
         var now = DateTimeOffset.UtcNow;
@@ -267,14 +394,21 @@ public sealed class FlinkEngine : IStreamEngine
             var parallelism = (int)v.Long("parallelism", 1);
             var isSource = planKnown && inputsOf.TryGetValue(vid, out var n) ? n == 0 : name.StartsWith("Source:", StringComparison.Ordinal);
             var isSink = planKnown ? !feeds.Contains(vid) : name.Contains("Sink:", StringComparison.Ordinal);
-            var values = await VertexMetricsAsync(job, vid, parallelism, isSource, cancellationToken).ConfigureAwait(false);
+            var values = await VertexMetricsAsync(job, vid, parallelism, isSource, isSink, cancellationToken).ConfigureAwait(false);
+            now = DateTimeOffset.UtcNow;
             for (var i = 0; i < parallelism; i++)
             {
                 double Get(string metric) => values.TryGetValue($"{i}.{metric}", out var x) ? x : double.NaN;
-                var sourceOut = values.Where(kv => kv.Key.StartsWith($"{i}.Source_", StringComparison.Ordinal) && kv.Key.EndsWith(".numRecordsOut", StringComparison.Ordinal)).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).First();
-                var sourceRate = values.Where(kv => kv.Key.StartsWith($"{i}.Source_", StringComparison.Ordinal) && kv.Key.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal)).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).First();
-                var recordsOut = isSource && !double.IsNaN(sourceOut) ? sourceOut : Get("numRecordsOut");
-                var rateOut = isSource && !double.IsNaN(sourceRate) ? sourceRate : Get("numRecordsOutPerSecond");
+                var ops = OperatorIds(values.Keys, i);
+                var sourceOut = SumOf(values, i, ops.Where(o => IsSourceOperator(o) && o.EndsWith(".numRecordsOut", StringComparison.Ordinal)));
+                var sourceRate = SumOf(values, i, ops.Where(o => IsSourceOperator(o) && o.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal)));
+                var sinkOps = SinkOperators(ops);
+                var sinkIn = SumOf(values, i, sinkOps.Select(o => o + ".numRecordsIn"));
+                var sinkRate = SumOf(values, i, sinkOps.Select(o => o + ".numRecordsInPerSecond"));
+                var recordsOut = isSource ? sourceOut : Get("numRecordsOut");
+                var rateOut = isSource ? sourceRate : Get("numRecordsOutPerSecond");
+                var recordsIn = isSink ? sinkIn : Get("numRecordsIn");
+                var rateIn = isSink ? sinkRate : Get("numRecordsInPerSecond");
                 var bp = Get("backPressuredTimeMsPerSecond");
                 var busy = Get("busyTimeMsPerSecond");
                 rows.Add(new StreamOperatorMetric
@@ -285,9 +419,9 @@ public sealed class FlinkEngine : IStreamEngine
                     Subtask = i,
                     IsSource = isSource,
                     IsSink = isSink,
-                    RecordsIn = double.IsNaN(Get("numRecordsIn")) ? -1 : (long)Get("numRecordsIn"),
+                    RecordsIn = double.IsNaN(recordsIn) ? -1 : (long)recordsIn,
                     RecordsOut = double.IsNaN(recordsOut) ? -1 : (long)recordsOut,
-                    RecordsInPerSecond = Get("numRecordsInPerSecond"),
+                    RecordsInPerSecond = rateIn,
                     RecordsOutPerSecond = rateOut,
                     Backpressure = double.IsNaN(bp) ? double.NaN : bp / 1000.0,
                     Busy = double.IsNaN(busy) ? double.NaN : busy / 1000.0,
@@ -295,30 +429,135 @@ public sealed class FlinkEngine : IStreamEngine
                 });
             }
         }
-        return new StreamJobMetrics(job, rows) { SampledAt = now };
+
+        // A cached snapshot served again is not news: the counters of a fresh one differ from the previous sample's.
+        var fingerprint = string.Join(",", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.RecordsIn}/{r.RecordsOut}")));
+        _lastSample.TryGetValue(job.JobId, out var previous);
+        var mark = previous is null ? new SampleMark(requestedAt, fingerprint, null, now)
+            : previous.Fingerprint == fingerprint ? previous with { RequestedAt = requestedAt }
+            : new SampleMark(requestedAt, fingerprint, previous.RequestedAt, now);
+        _lastSample[job.JobId] = mark;
+        return new StreamJobMetrics(job, rows)
+        {
+            SampledAt = now,
+            CacheInterval = cacheInterval,
+            ValuesChanged = previous is null || previous.Fingerprint != fingerprint,
+            ValuesTakenAfter = mark.TakenAfter,
+            ValuesTakenBefore = mark.TakenBefore,
+            RateAveragingWindow = MeterSpan,
+        };
+    }
+
+    /// <summary>Operator-scoped ids of subtask <paramref name="subtask"/> without the subtask prefix: <c>&lt;operator&gt;.&lt;metric&gt;</c>.</summary>
+    private static List<string> OperatorIds(IEnumerable<string> ids, int subtask)
+    {
+        var prefix = subtask.ToString(CultureInfo.InvariantCulture) + ".";
+        return ids.Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Select(id => id[prefix.Length..]).Where(id => id.Contains('.')).ToList();
+    }
+
+    private static bool IsSourceOperator(string operatorId) => operatorId.StartsWith("Source_", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The sink operators among a subtask's operator ids (<c>&lt;operator&gt;.numRecordsIn</c> → operator), named from
+    /// "Sink: &lt;name&gt;[: Writer|: Committer]" with ' ', ':', '.', ',' made '_' (MetricQueryService's filter): the Sink-V2
+    /// writers (<c>Sink__…__Writer</c>) where there are any, else the legacy SinkFunction sinks (<c>Sink__…</c>); never a
+    /// committer.
+    /// </summary>
+    internal static IReadOnlyList<string> SinkOperators(IEnumerable<string> operatorIds)
+    {
+        var sinks = operatorIds.Where(o => o.StartsWith("Sink__", StringComparison.Ordinal) && o.EndsWith(".numRecordsIn", StringComparison.Ordinal))
+            .Select(o => o[..^".numRecordsIn".Length])
+            .Where(o => !o.EndsWith("Committer", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal).ToList();
+        var writers = sinks.Where(o => o.EndsWith("__Writer", StringComparison.Ordinal)).ToList();
+        return writers.Count > 0 ? writers : sinks;
+    }
+
+    /// <summary>Σ of subtask <paramref name="subtask"/>'s values of the operator metric ids; NaN when none was answered.</summary>
+    private static double SumOf(Dictionary<string, double> values, int subtask, IEnumerable<string> operatorMetricIds)
+    {
+        var found = false;
+        var sum = 0.0;
+        foreach (var id in operatorMetricIds.Distinct(StringComparer.Ordinal))
+            if (values.TryGetValue($"{subtask}.{id}", out var v) && !double.IsNaN(v))
+            {
+                found = true;
+                sum += v;
+            }
+        return found ? sum : double.NaN;
+    }
+
+    /// <summary>
+    /// The JobManager's <c>metrics.fetcher.update-interval</c> from <c>GET /jobmanager/config</c> (only explicitly set keys
+    /// are listed; absent = MetricOptions' default, 10 s). Asked once per adapter; an unanswered request is asked again next time
+    /// and counts as the default meanwhile.
+    /// </summary>
+    private async Task<TimeSpan> CacheIntervalAsync(CancellationToken ct)
+    {
+        if (_cacheInterval is { } known) return known;
+        var (body, failure) = await _http.SendAsync(HttpMethod.Get, Rest("jobmanager/config"), null, ct).ConfigureAwait(false);
+        if (failure is not null) return DefaultMetricCacheInterval;
+        try
+        {
+            var entry = (JsonNode.Parse(body) as JsonArray ?? []).FirstOrDefault(e => e.Str("key") == "metrics.fetcher.update-interval");
+            var value = entry.Str("value").Trim();
+            var interval = value.Length == 0 ? DefaultMetricCacheInterval
+                : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms)
+                : DefaultMetricCacheInterval;
+            _cacheInterval = interval;
+            return interval;
+        }
+        catch (global::System.Text.Json.JsonException) { return DefaultMetricCacheInterval; }
     }
 
     private static readonly string[] TaskMetrics =
         ["numRecordsIn", "numRecordsOut", "numRecordsInPerSecond", "numRecordsOutPerSecond", "backPressuredTimeMsPerSecond", "busyTimeMsPerSecond"];
 
-    /// <summary>Lists a vertex's metric ids once (cached), then reads the wanted per-subtask ids in request lines of bounded length.</summary>
-    private async Task<Dictionary<string, double>> VertexMetricsAsync(StreamJobHandle job, string vid, int parallelism, bool isSource, CancellationToken ct)
+    /// <summary>
+    /// A listing holds everything this adapter reads once every subtask has its task counters, a source vertex its source
+    /// operator's <c>numRecordsOut</c> and a sink vertex its sink operator's <c>numRecordsIn</c>.
+    /// </summary>
+    internal static bool ListingComplete(IReadOnlyCollection<string> ids, int parallelism, bool isSource, bool isSink)
+    {
+        var set = ids as IReadOnlySet<string> ?? ids.ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < parallelism; i++)
+        {
+            if (!set.Contains($"{i}.numRecordsIn") || !set.Contains($"{i}.numRecordsOut")) return false;
+            var ops = OperatorIds(ids, i);
+            if (isSource && !ops.Any(o => IsSourceOperator(o) && o.EndsWith(".numRecordsOut", StringComparison.Ordinal))) return false;
+            if (isSink && SinkOperators(ops).Count == 0) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Lists a vertex's metric ids (kept once complete, asked again while partial), then reads the wanted per-subtask ids
+    /// in request lines of bounded length.
+    /// </summary>
+    private async Task<Dictionary<string, double>> VertexMetricsAsync(StreamJobHandle job, string vid, int parallelism, bool isSource, bool isSink, CancellationToken ct)
     {
         var key = job.JobId + "/" + vid;
-        if (!_metricIds.TryGetValue(key, out var available) || available.Count == 0)
+        if (!_metricIds.TryGetValue(key, out var available))
         {
             var list = await _http.JsonAsync(HttpMethod.Get, Rest($"jobs/{job.JobId}/vertices/{vid}/metrics"), null, f => Map(f, $"vertex {vid}"), ct).ConfigureAwait(false);
-            available = (list as JsonArray ?? []).Select(m => m.Str("id")).Where(s => s.Length > 0).ToList();
-            if (available.Count > 0) _metricIds[key] = available;
+            available = (list as JsonArray ?? []).Select(m => m.Str("id")).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+            if (ListingComplete(available, parallelism, isSource, isSink)) _metricIds[key] = available;
         }
         var set = available.ToHashSet(StringComparer.Ordinal);
         var wanted = new List<string>();
         for (var i = 0; i < parallelism; i++)
+        {
             foreach (var m in TaskMetrics)
                 if (set.Contains($"{i}.{m}")) wanted.Add($"{i}.{m}");
-        if (isSource)
-            wanted.AddRange(available.Where(id => id.Contains(".Source_", StringComparison.Ordinal)
-                && (id.EndsWith(".numRecordsOut", StringComparison.Ordinal) || id.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal))));
+            var ops = OperatorIds(available, i);
+            if (isSource)
+                wanted.AddRange(ops.Where(o => IsSourceOperator(o) && (o.EndsWith(".numRecordsOut", StringComparison.Ordinal) || o.EndsWith(".numRecordsOutPerSecond", StringComparison.Ordinal)))
+                    .Select(o => $"{i}.{o}"));
+            if (isSink)
+                foreach (var sink in SinkOperators(ops))
+                    foreach (var m in new[] { ".numRecordsIn", ".numRecordsInPerSecond" })
+                        if (set.Contains($"{i}.{sink}{m}")) wanted.Add($"{i}.{sink}{m}");
+        }
 
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         var batch = new StringBuilder();
@@ -386,9 +625,23 @@ public sealed class FlinkEngine : IStreamEngine
         throw Map(failure, $"session {job.PipelineId}");
     }
 
-    // TODO(issue 17): list the engine's non-terminal jobs by name prefix (teardown stops what PiBench left running).
-    public Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Flink: ListActiveJobsAsync is not implemented yet.");
+    /// <summary>
+    /// <c>GET /jobs/overview</c>: the jobs whose <c>name</c> starts with <paramref name="namePrefix"/> (ordinal) and whose
+    /// <c>state</c> is not globally terminal (FINISHED, CANCELED, FAILED). The SQL Gateway session is not known from here.
+    /// </summary>
+    public async Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string namePrefix, CancellationToken cancellationToken)
+    {
+        var overview = await _http.JsonAsync(HttpMethod.Get, Rest("jobs/overview"), null, f => Map(f, "jobs"), cancellationToken).ConfigureAwait(false);
+        if (overview?["jobs"] is not JsonArray jobs) throw _http.BadResponse(Rest("jobs/overview"), "no jobs array");
+        return jobs.Where(j => j is not null
+                && j.Str("name").StartsWith(namePrefix ?? "", StringComparison.Ordinal)
+                && j.Str("state") is not ("FINISHED" or "CANCELED" or "FAILED"))
+            .Select(j => new StreamJobHandle(StreamSystem.Flink, j.Str("jid"), j.Str("name"))
+            {
+                SubmittedAt = j.Long("start-time") > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(j.Long("start-time")) : DateTimeOffset.UtcNow,
+            })
+            .ToList();
+    }
 
     public async Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken cancellationToken)
     {

@@ -101,6 +101,12 @@ public sealed partial class ClusterDeployer
                 catch (PiBenchException ex) { Fail(s.Node.Name, ex); }
             })).ConfigureAwait(false);
 
+            if (phase == 0 && !failed.Contains(pi1.Name) && actions.Any(a => a.Service == ServiceCatalog.Kafka))
+            {
+                // Up is not formed: the broker must answer a metadata request on its advertised listener.
+                if (await RequireFormedAsync(null, ct).ConfigureAwait(false) is { } notFormed)
+                    lock (outcome) outcome.Errors.Add(notFormed); // MinIO and the engine can still start
+            }
             if (phase == 0 && !failed.Contains(pi1.Name))
             {
                 var docker = await _access.GetDockerAsync(pi1, ct).ConfigureAwait(false);
@@ -118,6 +124,13 @@ public sealed partial class ClusterDeployer
                     }
                 }
             }
+        }
+        // Up is not formed: every worker must be registered with the engine's head.
+        if (plan.System is { } system && !failed.Contains(pi1.Name) && plan.Actions.Any(a => a.Spec is { Phase: > 0 }))
+        {
+            _progress.Report(InstallActivity, "Waiting for every worker to register", 95);
+            if (await RequireFormedAsync(system, ct).ConfigureAwait(false) is { } notFormed)
+                lock (outcome) outcome.Errors.Add(notFormed);
         }
         _progress.Report(InstallActivity, "Done", 100);
         return outcome;
@@ -192,7 +205,10 @@ public sealed partial class ClusterDeployer
         catch (DockerApiException ex) when (ex.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.NotModified) { }
         try
         {
-            await docker.Containers.RemoveContainerAsync(name, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, ct).ConfigureAwait(false);
+            // RemoveVolumes (docker rm -v) removes the container's anonymous volumes only; named volumes (our data) stay.
+            // apache/kafka 3.7.1 declares VOLUME /etc/kafka/secrets, /var/lib/kafka/data, /mnt/shared/config
+            // (docker/docker_official_images/3.7.1/jvm/Dockerfile): each recreation left two anonymous volumes behind.
+            await docker.Containers.RemoveContainerAsync(name, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false);
         }
         catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound) { }
     }

@@ -120,6 +120,14 @@ public sealed partial class ClusterDeployer
     private static readonly Regex PartitionCount = new(@"PartitionCount:\s*(\d+)", RegexOptions.Compiled);
     private const string KafkaTopicsScript = "/opt/kafka/bin/kafka-topics.sh";
 
+    /// <summary>
+    /// kafka-topics.sh runs through kafka-run-class.sh, which takes KAFKA_HEAP_OPTS from the environment (default
+    /// -Xmx256M only when unset). Run in the broker's container it would inherit the broker's heap (KafkaSpec sets
+    /// -Xms/-Xmx to half the container limit) and two such JVMs exceed the limit: the kernel then kills one of them,
+    /// possibly the broker. A small heap for the tool keeps it well inside the limit's headroom.
+    /// </summary>
+    internal static readonly IList<string> KafkaToolEnv = new[] { "KAFKA_HEAP_OPTS=-Xms32m -Xmx128m" };
+
     private string KafkaBootstrapInside => $"{Controller.Address}:{Settings.KafkaPort}";
 
     /// <summary>Topics that are missing or have fewer partitions than wanted; all when Kafka is not running.</summary>
@@ -137,7 +145,7 @@ public sealed partial class ClusterDeployer
         try
         {
             var (code, stdout, _) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Kafka),
-                new[] { KafkaTopicsScript, "--bootstrap-server", KafkaBootstrapInside, "--describe", "--topic", string.Join("|", Settings.KafkaTopics.Select(Regex.Escape)) }, ct).ConfigureAwait(false);
+                new[] { KafkaTopicsScript, "--bootstrap-server", KafkaBootstrapInside, "--describe", "--topic", string.Join("|", Settings.KafkaTopics.Select(Regex.Escape)) }, ct, KafkaToolEnv).ConfigureAwait(false);
             foreach (var line in stdout.Split('\n'))
             {
                 var m = Regex.Match(line, @"^Topic:\s*(\S+)\s");
@@ -179,7 +187,7 @@ public sealed partial class ClusterDeployer
             var last = "";
             for (var attempt = 0; attempt < 10; attempt++)
             {
-                var (code, stdout, stderr) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Kafka), cmd, ct).ConfigureAwait(false);
+                var (code, stdout, stderr) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Kafka), cmd, ct, KafkaToolEnv).ConfigureAwait(false);
                 if (code == 0) { last = ""; break; }
                 last = (stderr + stdout).Trim();
                 await Task.Delay(1000, ct).ConfigureAwait(false); // the broker may still be electing its controller
@@ -206,4 +214,36 @@ public sealed partial class ClusterDeployer
             $"{Controller.Name}: creating bucket {Settings.MinioBucket} failed: {last}", Settings.MinioBucket, "Check the MinIO log (Get-StreamClusterLog -Service minio).");
     }
 
+
+    // ------------------------------------------------------------------ memory limits
+
+    /// <summary>
+    /// Nodes whose containers would run without their memory limit: the kernel's memory cgroup is off (stock Raspberry
+    /// Pi OS; read over SSH like Test-PiNode does) or Docker says it has no memory limit support (/info MemoryLimit,
+    /// the condition behind Docker's "Your kernel does not support memory limit capabilities" warning). Unreadable
+    /// nodes are left out: their errors come from the plan.
+    /// </summary>
+    public async Task<List<(string Node, string Detail)>> NodesWithoutMemoryLimitsAsync(CancellationToken ct)
+    {
+        var found = await Task.WhenAll(Nodes.Select(async n =>
+        {
+            try
+            {
+                var r = await _access.RunAsync(n, PiBench.Core.Remote.NodeProbe.MemoryCgroupCommand, ct).ConfigureAwait(false);
+                var kernel = PiBench.Core.Remote.NodeProbe.ParseMemoryCgroup(r.Output);
+                var docker = await _access.GetDockerAsync(n, ct).ConfigureAwait(false);
+                var info = await docker.System.GetSystemInfoAsync(ct).ConfigureAwait(false);
+                if (kernel == false)
+                    return (n.Name, Detail: "the kernel's memory cgroup controller is off");
+                if (!info.MemoryLimit)
+                    return (n.Name, Detail: "Docker reports no memory limit support");
+                return (n.Name, Detail: (string?)null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return (n.Name, Detail: (string?)null);
+            }
+        })).ConfigureAwait(false);
+        return found.Where(f => f.Detail is not null).Select(f => (f.Name, f.Detail!)).ToList();
+    }
 }

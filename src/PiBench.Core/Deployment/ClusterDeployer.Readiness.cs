@@ -131,6 +131,8 @@ public sealed partial class ClusterDeployer
         var kafka = Catalog.KafkaSpec();
         var (kok, kdetail) = await ProbeAsync(kafka.Readiness[0], ct).ConfigureAwait(false);
         Add("KafkaListener", pi1.Name, kok, kdetail);
+        var meta = await CheckFormedAsync(null, ct).ConfigureAwait(false);
+        Add(meta.Check, meta.Node, meta.Passed, meta.Detail);
         if (pi1Docker is not null)
         {
             var (ok, partitions) = await TopicPartitionsAsync(pi1Docker, ct).ConfigureAwait(false);
@@ -161,21 +163,10 @@ public sealed partial class ClusterDeployer
         var engineSystem = system == StreamSystem.Arroyo ? EngineSystem.Arroyo : EngineSystem.Flink;
         if (job.System != engineSystem)
             return [SubtaskPlacementCheck.Skip(pi1.Name, $"job {job.JobId} is a {job.System} job but {system} is installed")];
-        var settings = new StreamEngineSettings
-        {
-            System = engineSystem,
-            ControllerAddress = pi1.Address,
-            ArroyoApiPort = Settings.ArroyoApiPort,
-            ArroyoAdminPort = Settings.ArroyoAdminPort,
-            FlinkRestPort = Settings.FlinkRestPort,
-            RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(Settings.ReadyTimeoutSeconds, 5, 30)),
-            NodeAdminUris = system == StreamSystem.Arroyo
-                ? Catalog.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{Settings.ArroyoAdminPort}/")).ToList()
-                : [],
-        };
+        var settings = EngineSettings(system);
         try
         {
-            using var engine = StreamEngine.Create(settings, log: _log);
+            using var engine = CreateEngine(settings);
             return await SubtaskPlacementCheck.RunAsync(engine, job, new(pi1.Name, pi1.Address),
                 Catalog.Workers.Select(w => new SubtaskPlacementCheck.PlacementNode(w.Name, w.Address)).ToList(), parallelism,
                 system == StreamSystem.Arroyo ? Settings.ArroyoTaskSlots : Settings.FlinkTaskSlots, ct).ConfigureAwait(false);
@@ -194,70 +185,94 @@ public sealed partial class ClusterDeployer
             var (ok, detail) = await ProbeAsync(probe, ct).ConfigureAwait(false);
             add(probe.Name, pi1.Name, ok, detail);
         }
-        // The node scheduler's view: registered nodes and slots (controller admin /metrics, arroyo.md §2.1).
-        var url = $"http://{pi1.Address}:{Settings.ArroyoAdminPort}/metrics";
-        var expectNodes = Catalog.Workers.Count;
-        var expectSlots = expectNodes * Settings.ArroyoTaskSlots;
-        try
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(Math.Min(30, Settings.ReadyTimeoutSeconds));
-            double nodes = -1, slots = -1;
-            for (var i = 0; i < 100 && DateTime.UtcNow < deadline; i++)
-            {
-                var text = await GetAsync(url, ct).ConfigureAwait(false);
-                nodes = Metric(text, "arroyo_controller_registered_nodes");
-                slots = Metric(text, "arroyo_controller_registered_slots");
-                if (nodes == expectNodes && slots == expectSlots) break;
-                await Task.Delay(1000, ct).ConfigureAwait(false); // nodes heartbeat every 5 s
-            }
-            add("ArroyoRegisteredNodes", pi1.Name, nodes == expectNodes, $"{nodes} registered nodes (expected {expectNodes}, one per worker)");
-            add("ArroyoRegisteredSlots", pi1.Name, slots == expectSlots, $"{slots} registered slots (expected {expectSlots})");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            add("ArroyoRegisteredNodes", pi1.Name, false, $"{url}: {ex.Message}");
-        }
         foreach (var w in Catalog.Workers)
         {
             var (ok, detail) = await ProbeAsync(Catalog.ArroyoNodeSpec(w).Readiness[0], ct).ConfigureAwait(false);
             add("ArroyoNodeAdmin", w.Name, ok, detail);
         }
-    }
-
-    private static double Metric(string prometheus, string name)
-    {
-        var m = Regex.Match(prometheus, "^" + Regex.Escape(name) + @"(\{[^}]*\})?\s+([0-9.eE+-]+)", RegexOptions.Multiline);
-        return m.Success && double.TryParse(m.Groups[2].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : -1;
+        var r = await WaitFormedAsync(StreamSystem.Arroyo, TimeSpan.FromSeconds(Math.Min(30, Settings.ReadyTimeoutSeconds)), ct).ConfigureAwait(false);
+        add(r.Check, r.Node, r.Passed, r.Detail);
     }
 
     private async Task TestFlinkAsync(Action<string, string, bool, string> add, CancellationToken ct)
     {
         var pi1 = Controller;
-        var url = $"http://{pi1.Address}:{Settings.FlinkRestPort}/overview";
-        var expectTm = Catalog.Workers.Count;
-        var expectSlots = expectTm * Settings.FlinkTaskSlots;
-        try
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(Math.Min(30, Settings.ReadyTimeoutSeconds));
-            int tms = -1, slots = -1;
-            for (var i = 0; i < 100 && DateTime.UtcNow < deadline; i++)
-            {
-                using var doc = System.Text.Json.JsonDocument.Parse(await GetAsync(url, ct).ConfigureAwait(false));
-                tms = doc.RootElement.TryGetProperty("taskmanagers", out var t) ? t.GetInt32() : -1;
-                slots = doc.RootElement.TryGetProperty("slots-total", out var st) ? st.GetInt32() : -1;
-                if (tms == expectTm && slots == expectSlots) break;
-                await Task.Delay(1000, ct).ConfigureAwait(false);
-            }
-            add("FlinkRest", pi1.Name, true, url + " answered");
-            add("FlinkTaskManagers", pi1.Name, tms == expectTm, $"{tms} TaskManagers registered (expected {expectTm})");
-            add("FlinkSlots", pi1.Name, slots == expectSlots, $"{slots} slots (expected {expectSlots})");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            add("FlinkRest", pi1.Name, false, $"{url}: {ex.Message}");
-        }
+        var (rok, rdetail) = await ProbeAsync(Catalog.FlinkJobManagerSpec().Readiness[0], ct).ConfigureAwait(false);
+        add("FlinkRest", pi1.Name, rok, rdetail);
+        var r = await WaitFormedAsync(StreamSystem.Flink, TimeSpan.FromSeconds(Math.Min(30, Settings.ReadyTimeoutSeconds)), ct).ConfigureAwait(false);
+        add(r.Check, r.Node, r.Passed, r.Detail);
         var (ok, detail) = await ProbeAsync(Catalog.FlinkSqlGatewaySpec().Readiness[0], ct).ConfigureAwait(false);
         add("FlinkSqlGateway", pi1.Name, ok, detail);
     }
 
+    // ------------------------------------------------------------------ cluster formation
+
+    /// <summary>Creates engine adapters; tests may point it elsewhere (default <see cref="StreamEngine.Create"/>).</summary>
+    public Func<StreamEngineSettings, IStreamEngine>? EngineFactory { get; init; }
+
+    internal IStreamEngine CreateEngine(StreamEngineSettings settings) =>
+        EngineFactory is { } f ? f(settings) : StreamEngine.Create(settings, log: _log);
+
+    /// <summary>The adapter settings for the installed engine on this topology (controller address, ports, node admin URIs).</summary>
+    internal StreamEngineSettings EngineSettings(StreamSystem system) => new()
+    {
+        System = system == StreamSystem.Arroyo ? EngineSystem.Arroyo : EngineSystem.Flink,
+        ControllerAddress = Controller.Address,
+        ArroyoApiPort = Settings.ArroyoApiPort,
+        ArroyoAdminPort = Settings.ArroyoAdminPort,
+        FlinkRestPort = Settings.FlinkRestPort,
+        FlinkGatewayPort = Settings.FlinkSqlGatewayPort,
+        RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(Settings.ReadyTimeoutSeconds, 5, 30)),
+        NodeAdminUris = system == StreamSystem.Arroyo
+            ? Catalog.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{Settings.ArroyoAdminPort}/")).ToList()
+            : [],
+    };
+
+    private string KafkaBootstrap => $"{(Controller.Address.Contains(':') ? $"[{Controller.Address}]" : Controller.Address)}:{Settings.KafkaPort}";
+
+    /// <summary>One look at whether the cluster formed for <paramref name="system"/> (null: Kafka only).</summary>
+    public async Task<FormationResult> CheckFormedAsync(StreamSystem? system, CancellationToken ct)
+    {
+        var pi1 = Controller;
+        if (system is null) return await ClusterFormation.KafkaAsync(pi1.Name, KafkaBootstrap, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        using var engine = CreateEngine(EngineSettings(system.Value));
+        return system == StreamSystem.Flink
+            ? await ClusterFormation.FlinkAsync(engine, pi1.Name, Catalog.Workers, Settings.FlinkTaskSlots, ct).ConfigureAwait(false)
+            : await ClusterFormation.ArroyoAsync(engine, pi1.Name, Catalog.Workers.Count, Settings.ArroyoTaskSlots, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls <see cref="CheckFormedAsync"/> until it passes or <paramref name="timeout"/> ends; returns the last result.</summary>
+    public async Task<FormationResult> WaitFormedAsync(StreamSystem? system, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        FormationResult last;
+        var attempt = 0;
+        while (true)
+        {
+            last = await CheckFormedAsync(system, ct).ConfigureAwait(false);
+            if (last.Passed || DateTime.UtcNow >= deadline || ++attempt > 10_000) return last;
+            _progress.Report(InstallActivity, $"waiting for {last.Check}: {last.Detail}", -1, last.Node);
+            await Task.Delay(attempt < 10 ? 300 : 1000, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Install's last step: the cluster must have formed, or ServiceNotReady names the check that did not pass.</summary>
+    private async Task<PiBenchException?> RequireFormedAsync(StreamSystem? system, CancellationToken ct)
+    {
+        var r = await WaitFormedAsync(system, TimeSpan.FromSeconds(Settings.ReadyTimeoutSeconds), ct).ConfigureAwait(false);
+        if (r.Passed)
+        {
+            _log.Verbose($"{r.Node}: {r.Check}: {r.Detail}");
+            return null;
+        }
+        var service = r.Check switch
+        {
+            ClusterFormation.KafkaMetadata => ServiceCatalog.Kafka,
+            ClusterFormation.FlinkTaskManagers => ServiceCatalog.FlinkTaskManager,
+            _ => ServiceCatalog.ArroyoNode,
+        };
+        return new PiBenchException("ServiceNotReady", PiBenchErrorCategory.OperationTimeout,
+            $"{r.Node}: the cluster did not form within {Settings.ReadyTimeoutSeconds} s: check {r.Check} failed: {r.Detail}.", r.Node,
+            $"The processes are up but not registered. Read the logs: Get-StreamClusterLog -Service {service}; then Test-StreamCluster.");
+    }
 }

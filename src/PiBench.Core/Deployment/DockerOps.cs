@@ -44,13 +44,14 @@ internal static class DockerOps
 
     /// <summary>Runs a command inside a container (no stdin); returns exit code, stdout and stderr.</summary>
     public static async Task<(long ExitCode, string Stdout, string Stderr)> ExecAsync(IDockerClient docker, string container,
-        IList<string> command, CancellationToken ct)
+        IList<string> command, CancellationToken ct, IList<string>? env = null)
     {
         var created = await docker.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters
         {
             AttachStdout = true,
             AttachStderr = true,
             Cmd = command,
+            Env = env!, // added to (and overriding) the container's environment for this process only (Engine API ≥ 1.25)
         }, ct).ConfigureAwait(false);
         string stdout, stderr;
         using (var stream = await docker.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters(), ct).ConfigureAwait(false))

@@ -45,7 +45,11 @@ public sealed partial class ClusterDeployer
             _progress.Report(InstallActivity, a.Description, 5);
             try
             {
-                if (a.Kind == DeploymentActionKind.PullImage) await distributor.PullAsync(pi1, a.Target, ct).ConfigureAwait(false);
+                if (a.Kind == DeploymentActionKind.PullImage)
+                {
+                    await distributor.PullAsync(pi1, a.Target, ct).ConfigureAwait(false);
+                    if (DockerOps.IsDigest(a.Target)) await distributor.TagAsync(pi1, a.Target, DockerOps.LocalReference(a.Target), ct).ConfigureAwait(false);
+                }
                 else await distributor.BuildAsync(pi1, a.Target, FlinkDockerfile(), ct).ConfigureAwait(false);
                 Done(a);
             }

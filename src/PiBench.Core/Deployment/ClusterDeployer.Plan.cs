@@ -41,7 +41,12 @@ public sealed partial class ClusterDeployer
                 }
                 else
                 {
-                    plan.Actions.Add(new DeploymentAction { Node = pi1.Name, Service = "image", Kind = DeploymentActionKind.PullImage, Target = image, Phase = -3 });
+                    var source = Settings.Images.All.FirstOrDefault(o => DockerOps.LocalReference(o) == image) ?? image;
+                    plan.Actions.Add(new DeploymentAction
+                    {
+                        Node = pi1.Name, Service = "image", Kind = DeploymentActionKind.PullImage, Target = source,
+                        Detail = source == image ? "" : $"then tag {image} for distribution", Phase = -3,
+                    });
                 }
             }
             foreach (var node in specs.Where(s => s.Image == image && s.Node.Name != pi1.Name).Select(s => s.Node).DistinctBy(n => n.Name))

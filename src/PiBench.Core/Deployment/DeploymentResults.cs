@@ -117,7 +117,7 @@ public sealed class DeploymentAction
     /// <summary>The ShouldProcess text: "Create container pibench-kafka (apache/kafka:3.7.1)".</summary>
     public string Description => Kind switch
     {
-        DeploymentActionKind.PullImage => $"Pull image {Target}",
+        DeploymentActionKind.PullImage => $"Pull image {Target}{(Detail.Length > 0 ? " (" + Detail + ")" : "")}",
         DeploymentActionKind.BuildImage => $"Build image {Target}",
         DeploymentActionKind.LoadImage => $"Load image {Target} from {Detail}",
         DeploymentActionKind.RemoveContainer => $"Remove container {Target}{(Detail.Length > 0 ? " (" + Detail + ")" : "")}",

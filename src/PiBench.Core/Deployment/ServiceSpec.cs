@@ -164,7 +164,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = Kafka, System = PiBenchLabels.SharedSystem, Node = pi1, ContainerName = ContainerNameOf(Kafka),
-            Image = Settings.Images.Kafka, Environment = env, MemoryBytes = Settings.KafkaMemoryMb * MiB,
+            Image = DockerOps.LocalReference(Settings.Images.Kafka), Environment = env, MemoryBytes = Settings.KafkaMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(KafkaDataVolume, "/var/lib/kafka/data") },
             Readiness = new[] { ReadinessProbe.Tcp("KafkaListener", pi1.Address, Settings.KafkaPort) },
             Phase = 0, Ports = $"{Settings.KafkaPort}",
@@ -181,7 +181,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = Minio, System = PiBenchLabels.SharedSystem, Node = pi1, ContainerName = ContainerNameOf(Minio),
-            Image = Settings.Images.Minio,
+            Image = DockerOps.LocalReference(Settings.Images.Minio),
             Command = new[] { "server", "/data", "--address", $":{Settings.MinioApiPort}", "--console-address", $":{Settings.MinioConsolePort}" },
             Environment = env, MemoryBytes = Settings.MinioMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(MinioDataVolume, "/data") },
@@ -226,7 +226,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = ArroyoController, System = "arroyo", Node = pi1, ContainerName = ContainerNameOf(ArroyoController),
-            Image = Settings.Images.Arroyo, Command = new[] { "cluster" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Arroyo), Command = new[] { "cluster" }, Environment = env,
             MemoryBytes = Settings.ArroyoControllerMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(ArroyoDataVolume, "/var/lib/arroyo") },
             RestartPolicy = "always",
@@ -252,7 +252,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = ArroyoNode, System = "arroyo", Node = worker, ContainerName = ContainerNameOf(ArroyoNode),
-            Image = Settings.Images.Arroyo, Command = new[] { "node" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Arroyo), Command = new[] { "node" }, Environment = env,
             MemoryBytes = Settings.ArroyoNodeMemoryMb * MiB,
             RestartPolicy = "always", // a node exits when it loses the controller (arroyo.md §5.2)
             Readiness = new[] { ReadinessProbe.Http("ArroyoNodeAdmin", $"http://{worker.Address}:{Settings.ArroyoAdminPort}/status", "ok") },
@@ -334,7 +334,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = FlinkJobManager, System = "flink", Node = pi1, ContainerName = ContainerNameOf(FlinkJobManager),
-            Image = Settings.Images.Flink, Command = new[] { "jobmanager" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "jobmanager" }, Environment = env,
             MemoryBytes = (Settings.FlinkJobManagerMemoryMb + 128) * MiB,
             Readiness = new[] { ReadinessProbe.Http("FlinkRest", $"http://{pi1.Address}:{Settings.FlinkRestPort}/overview", "taskmanagers") },
             Phase = 1, Ports = $"{Settings.FlinkRpcPort},{Settings.FlinkRestPort}",
@@ -356,7 +356,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = FlinkSqlGateway, System = "flink", Node = pi1, ContainerName = ContainerNameOf(FlinkSqlGateway),
-            Image = Settings.Images.Flink, Command = new[] { "bin/sql-gateway.sh", "start-foreground" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "bin/sql-gateway.sh", "start-foreground" }, Environment = env,
             MemoryBytes = Settings.FlinkSqlGatewayMemoryMb * MiB,
             Readiness = new[] { ReadinessProbe.Http("FlinkSqlGateway", $"http://{pi1.Address}:{Settings.FlinkSqlGatewayPort}/v1/info", "Flink") },
             Phase = 1, Ports = $"{Settings.FlinkSqlGatewayPort}",
@@ -381,7 +381,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = FlinkTaskManager, System = "flink", Node = worker, ContainerName = ContainerNameOf(FlinkTaskManager),
-            Image = Settings.Images.Flink, Command = new[] { "taskmanager" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "taskmanager" }, Environment = env,
             MemoryBytes = (Settings.FlinkTaskManagerMemoryMb + 128) * MiB,
             Phase = 2, Ports = "",
         };

@@ -206,7 +206,11 @@ internal static class TopologyLoader
                 TaskManagerMemoryMb = r.Int(f, "taskmanager_memory_mb", "flink.taskmanager_memory_mb", 256, 1_048_576) ?? flink.TaskManagerMemoryMb,
                 JobManagerMemoryMb = r.Int(f, "jobmanager_memory_mb", "flink.jobmanager_memory_mb", 256, 1_048_576) ?? flink.JobManagerMemoryMb,
                 CheckpointIntervalSeconds = r.Int(f, "checkpoint_interval_seconds", "flink.checkpoint_interval_seconds", 1, 86400) ?? flink.CheckpointIntervalSeconds,
-                Image = r.Image(f, "image", "flink.image"),
+                Image = r.Image(f, "image", "flink.image") is { } derived && derived.Contains('@', StringComparison.Ordinal)
+                    ? throw Error("TopologyInvalidValue", source, ValueMark(f, "image"), "flink.image",
+                        $"image '{derived}' is a digest, but this image is built on the controller (base_image + the Kafka SQL connector), so no registry digest can name it.",
+                        "Give flink.image a tag (repository:1.2.3), and pin flink.base_image by digest (flink@sha256:...) if you want the base pinned.")
+                    : r.Image(f, "image", "flink.image"),
                 BaseImage = r.Image(f, "base_image", "flink.base_image"),
             };
         }

@@ -134,3 +134,43 @@ public sealed class ReleasedImageSettingsTests
         Assert.Equal("flink-s3-fs-presto-1.18.0.jar", Catalog(s).FlinkS3Plugin);
     }
 }
+
+/// <summary>Digest-pinned images (issue 17 item 13): pulled by digest, distributed under a tag that names the digest.</summary>
+public sealed class DigestReferenceTests
+{
+    private const string Digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    [Theory]
+    [InlineData("apache/kafka:3.7.1", "apache/kafka", "3.7.1")]
+    [InlineData("registry.local:5000/pibench/flink:1.18.1", "registry.local:5000/pibench/flink", "1.18.1")]
+    [InlineData("registry.local:5000/pibench/flink", "registry.local:5000/pibench/flink", "latest")]
+    [InlineData("ghcr.io/arroyosystems/arroyo@" + Digest, "ghcr.io/arroyosystems/arroyo", Digest)]
+    [InlineData("registry.local:5000/arroyo@" + Digest, "registry.local:5000/arroyo", Digest)]
+    public void SplitReference_KeepsTheDigestWhole(string image, string repo, string tag)
+    {
+        // Before: split at the last colon, so repo "…arroyo@sha256" and tag "<hex>": the pull asked for a tag that does not exist.
+        Assert.Equal((repo, tag), DockerOps.SplitReference(image));
+    }
+
+    [Fact]
+    public void ADigest_RunsAndTravelsUnderATagNamingIt()
+    {
+        var image = "ghcr.io/arroyosystems/arroyo@" + Digest;
+        Assert.Equal("ghcr.io/arroyosystems/arroyo:sha256-" + Digest[7..], DockerOps.LocalReference(image));
+        Assert.Equal("apache/kafka:3.7.1", DockerOps.LocalReference("apache/kafka:3.7.1"));
+        var catalog = new ServiceCatalog(new DeploymentNode[] { new("pi1", "10.0.0.1", true), new("pi2", "10.0.0.2", false) },
+            new DeploymentSettings { Images = PinnedImages.Default with { Arroyo = image } });
+        Assert.All(catalog.For(StreamSystem.Arroyo).Where(s => s.System == "arroyo"), s => Assert.Equal(DockerOps.LocalReference(image), s.Image));
+    }
+
+    [Fact]
+    public void ADigestForTheDerivedFlinkImage_IsRefusedWithTheReason()
+    {
+        var yaml = "name: t\nnodes:\n  - { name: pi1, address: 10.0.0.1, role: controller }\n  - { name: pi2, address: 10.0.0.2, role: worker }\nflink:\n  image: pibench/flink-kafka@" + Digest + "\n";
+        var ex = Assert.Throws<PiBenchException>(() => ClusterTopology.Parse(yaml, "t.yaml"));
+        Assert.Equal("TopologyInvalidValue", ex.ErrorId);
+        Assert.Contains("built on the controller", ex.Message);
+        Assert.Contains("t.yaml:6", ex.Message);
+        Assert.Equal("flink@" + Digest, ClusterTopology.Parse(yaml.Replace("image: pibench/flink-kafka@", "base_image: flink@"), "t.yaml").Flink.BaseImage);
+    }
+}

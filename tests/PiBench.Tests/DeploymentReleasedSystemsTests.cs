@@ -92,7 +92,7 @@ public sealed class DeploymentReleasedSystemsTests
     {
         const string secret = "Zq$9-flink-S3cret";
         var vars = new Dictionary<string, object?> { ["sec"] = secret };
-        const string cred = "$c = [pscredential]::new('bench', (ConvertTo-SecureString $sec -AsPlainText -Force)); ";
+        const string cred = "$c = [pscredential]::new('bench', [System.Net.NetworkCredential]::new('', $sec).SecurePassword); ";
         var install = Run(cred + "Install-StreamCluster -System Flink -Topology $topo -MinioCredential $c -Verbose", vars: vars).AssertNoErrors();
         Assert.True(P<bool>(install.Output[0], "Ready"));
 

@@ -133,7 +133,9 @@ public sealed partial class ClusterDeployer
         if (plan.System is { } system && !failed.Contains(pi1.Name) && plan.Actions.Any(a => a.Spec is { Phase: > 0 }))
         {
             _progress.Report(InstallActivity, "Waiting for every worker to register", 95);
-            if (await RequireFormedAsync(system, ct).ConfigureAwait(false) is { } notFormed)
+            List<DeploymentNode> deployed;
+            lock (outcome) deployed = Catalog.Workers.Where(w => !failed.Contains(w.Name)).ToList();
+            if (await RequireFormedAsync(system, ct, deployed).ConfigureAwait(false) is { } notFormed)
                 lock (outcome) outcome.Errors.Add(notFormed);
         }
         _progress.Report(InstallActivity, "Done", 100);

@@ -230,26 +230,28 @@ public sealed partial class ClusterDeployer
 
     private string KafkaBootstrap => $"{(Controller.Address.Contains(':') ? $"[{Controller.Address}]" : Controller.Address)}:{Settings.KafkaPort}";
 
-    /// <summary>One look at whether the cluster formed for <paramref name="system"/> (null: Kafka only).</summary>
-    public async Task<FormationResult> CheckFormedAsync(StreamSystem? system, CancellationToken ct)
+    /// <summary>One look at whether the cluster formed for <paramref name="system"/> (null: Kafka only), expecting
+    /// <paramref name="workers"/> (default: every worker of the topology).</summary>
+    public async Task<FormationResult> CheckFormedAsync(StreamSystem? system, CancellationToken ct, IReadOnlyList<DeploymentNode>? workers = null)
     {
         var pi1 = Controller;
         if (system is null) return await ClusterFormation.KafkaAsync(pi1.Name, KafkaBootstrap, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        workers ??= Catalog.Workers;
         using var engine = CreateEngine(EngineSettings(system.Value));
         return system == StreamSystem.Flink
-            ? await ClusterFormation.FlinkAsync(engine, pi1.Name, Catalog.Workers, Settings.FlinkTaskSlots, ct).ConfigureAwait(false)
-            : await ClusterFormation.ArroyoAsync(engine, pi1.Name, Catalog.Workers.Count, Settings.ArroyoTaskSlots, ct).ConfigureAwait(false);
+            ? await ClusterFormation.FlinkAsync(engine, pi1.Name, workers, Settings.FlinkTaskSlots, ct).ConfigureAwait(false)
+            : await ClusterFormation.ArroyoAsync(engine, pi1.Name, workers.Count, Settings.ArroyoTaskSlots, ct).ConfigureAwait(false);
     }
 
     /// <summary>Polls <see cref="CheckFormedAsync"/> until it passes or <paramref name="timeout"/> ends; returns the last result.</summary>
-    public async Task<FormationResult> WaitFormedAsync(StreamSystem? system, TimeSpan timeout, CancellationToken ct)
+    public async Task<FormationResult> WaitFormedAsync(StreamSystem? system, TimeSpan timeout, CancellationToken ct, IReadOnlyList<DeploymentNode>? workers = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         FormationResult last;
         var attempt = 0;
         while (true)
         {
-            last = await CheckFormedAsync(system, ct).ConfigureAwait(false);
+            last = await CheckFormedAsync(system, ct, workers).ConfigureAwait(false);
             if (last.Passed || DateTime.UtcNow >= deadline || ++attempt > 10_000) return last;
             _progress.Report(InstallActivity, $"waiting for {last.Check}: {last.Detail}", -1, last.Node);
             await Task.Delay(attempt < 10 ? 300 : 1000, ct).ConfigureAwait(false);
@@ -257,9 +259,10 @@ public sealed partial class ClusterDeployer
     }
 
     /// <summary>Install's last step: the cluster must have formed, or ServiceNotReady names the check that did not pass.</summary>
-    private async Task<PiBenchException?> RequireFormedAsync(StreamSystem? system, CancellationToken ct)
+    /// <paramref name="workers"/>: the workers that were deployed (a node that failed has its own error already).
+    private async Task<PiBenchException?> RequireFormedAsync(StreamSystem? system, CancellationToken ct, IReadOnlyList<DeploymentNode>? workers = null)
     {
-        var r = await WaitFormedAsync(system, TimeSpan.FromSeconds(Settings.ReadyTimeoutSeconds), ct).ConfigureAwait(false);
+        var r = await WaitFormedAsync(system, TimeSpan.FromSeconds(Settings.ReadyTimeoutSeconds), ct, workers).ConfigureAwait(false);
         if (r.Passed)
         {
             _log.Verbose($"{r.Node}: {r.Check}: {r.Detail}");

@@ -111,7 +111,8 @@ public sealed class DeploymentTests : IDisposable
         Assert.Contains("ARROYO__CONTROLLER__SCHEDULER=node", Inspect(0, "pibench-arroyo-controller", "{{range .Config.Env}}{{println .}}{{end}}"));
         Assert.Contains($"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://{pi1}:9094", Inspect(0, "pibench-kafka", "{{range .Config.Env}}{{println .}}{{end}}"));
         Assert.Equal("unless-stopped", Inspect(0, "pibench-kafka", "{{.HostConfig.RestartPolicy.Name}}"));
-        Assert.Equal("pibench-kafka-data", Inspect(0, "pibench-kafka", "{{range .Mounts}}{{.Name}}{{end}}"));
+        // The data directory is the named volume (the image's other VOLUMEs get anonymous ones, removed with the container).
+        Assert.Equal("pibench-kafka-data", Inspect(0, "pibench-kafka", "{{range .Mounts}}{{if eq .Destination \"/var/lib/kafka/data\"}}{{.Name}}{{end}}{{end}}"));
         Assert.Equal("true", _lab.Docker.Docker(0, "volume inspect --format '{{index .Labels \"pibench.managed\"}}' pibench-kafka-data"));
 
         // Get-StreamCluster reads the same back: one object per service and node.

@@ -46,6 +46,18 @@ public sealed class DeploymentTests : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// No errors, except the one this branch must give while IStreamEngine.ListActiveJobsAsync is the stub that throws
+    /// NotSupportedException ("… is not implemented yet"; the arroyo/flink helpers implement it for issue 17): then
+    /// Uninstall truthfully reports that it could not list the running pipelines. Inert once the adapters land.
+    /// </summary>
+    private static PsResult AssertUninstallOk(PsResult r)
+    {
+        var rest = r.Errors.Where(e => !(e.FullyQualifiedErrorId.StartsWith("PipelinesNotListed,", StringComparison.Ordinal)
+            && e.Exception.Message.Contains("is not implemented yet", StringComparison.Ordinal))).ToList();
+        return (r with { Errors = rest }).AssertNoErrors();
+    }
+
     private static T P<T>(PSObject o, string name) => (T)Convert.ChangeType(o.Properties[name].Value, typeof(T));
 
     private string Inspect(int node, string container, string format) => _lab.Docker.Docker(node, $"inspect --format '{format}' {container}");
@@ -65,7 +77,9 @@ public sealed class DeploymentTests : IDisposable
         var checks = Run("Test-StreamCluster -Topology $topo").AssertNoErrors().Output;
         foreach (var c in checks) _out.WriteLine($"{P<string>(c, "Check")} {P<string>(c, "Node")} {P<bool>(c, "Passed")} {P<string>(c, "Detail")}");
         Assert.All(checks, c => Assert.True(P<bool>(c, "Passed"), P<string>(c, "Check") + ": " + P<string>(c, "Detail")));
-        Assert.Contains(checks, c => P<string>(c, "Check") == "ArroyoRegisteredNodes" && P<string>(c, "Detail").StartsWith($"{_lab.NodeCount - 1} "));
+        Assert.Contains(checks, c => P<string>(c, "Check") == "ArroyoRegisteredSlots" && P<string>(c, "Detail").StartsWith($"{_lab.NodeCount - 1} slot"));
+        Assert.Contains(checks, c => P<string>(c, "Check") == "KafkaMetadata" && P<string>(c, "Detail").Contains("1 broker(s)"));
+        Assert.Equal(_lab.NodeCount - 1, checks.Count(c => P<string>(c, "Check") == "ArroyoNodeAdmin"));
 
         var ids = Enumerable.Range(0, _lab.NodeCount).Select(i => _lab.Docker.Docker(i, "ps -aq --no-trunc")).ToList();
         var second = Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors();
@@ -77,7 +91,7 @@ public sealed class DeploymentTests : IDisposable
     [Fact]
     public void ContainerSettings_MatchTheTopology()
     {
-        var topo = _lab.WriteTopology(Path.Combine(_lab.Root, "slots2.yaml"), null, arroyoSlots: 2, memoryPerSlotMb: 300);
+        var topo = _lab.WriteTopology(Path.Combine(_lab.Root, "slots2.yaml"), null, arroyoSlots: 2, nodeMemoryMb: 700);
         Run("Install-StreamCluster -System Arroyo -Topology $topo", topo).AssertNoErrors();
         var pi1 = _lab.Nodes[0].Address;
 
@@ -85,10 +99,10 @@ public sealed class DeploymentTests : IDisposable
         var env = Inspect(1, "pibench-arroyo-node", "{{range .Config.Env}}{{println .}}{{end}}");
         Assert.Contains($"ARROYO__CONTROLLER_ENDPOINT=http://{pi1}:5116", env);
         Assert.Contains("ARROYO__NODE__TASK_SLOTS=2", env);
-        Assert.Contains("ARROYO__MEMORY_PER_SLOT_MB=300", env);
+        Assert.DoesNotContain("ARROYO__MEMORY_PER_SLOT_MB", env); // not an Arroyo 0.11 setting: the node would exit
         Assert.Contains($"ARROYO__CHECKPOINT_URL=s3::http://{pi1}:9000/arroyo/checkpoints", env);
         Assert.Equal("host", Inspect(1, "pibench-arroyo-node", "{{.HostConfig.NetworkMode}}"));
-        Assert.Equal(((2 * 300 + 256) * 1024L * 1024L).ToString(), Inspect(1, "pibench-arroyo-node", "{{.HostConfig.Memory}}"));
+        Assert.Equal((700 * 1024L * 1024L).ToString(), Inspect(1, "pibench-arroyo-node", "{{.HostConfig.Memory}}"));
         Assert.Equal("always", Inspect(1, "pibench-arroyo-node", "{{.HostConfig.RestartPolicy.Name}}"));
         Assert.Equal("true arroyo-node arroyo pi2", Inspect(1, "pibench-arroyo-node",
             "{{index .Config.Labels \"pibench.managed\"}} {{index .Config.Labels \"pibench.service\"}} {{index .Config.Labels \"pibench.system\"}} {{index .Config.Labels \"pibench.node\"}}"));
@@ -97,7 +111,8 @@ public sealed class DeploymentTests : IDisposable
         Assert.Contains("ARROYO__CONTROLLER__SCHEDULER=node", Inspect(0, "pibench-arroyo-controller", "{{range .Config.Env}}{{println .}}{{end}}"));
         Assert.Contains($"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://{pi1}:9094", Inspect(0, "pibench-kafka", "{{range .Config.Env}}{{println .}}{{end}}"));
         Assert.Equal("unless-stopped", Inspect(0, "pibench-kafka", "{{.HostConfig.RestartPolicy.Name}}"));
-        Assert.Equal("pibench-kafka-data", Inspect(0, "pibench-kafka", "{{range .Mounts}}{{.Name}}{{end}}"));
+        // The data directory is the named volume (the image's other VOLUMEs get anonymous ones, removed with the container).
+        Assert.Equal("pibench-kafka-data", Inspect(0, "pibench-kafka", "{{range .Mounts}}{{if eq .Destination \"/var/lib/kafka/data\"}}{{.Name}}{{end}}{{end}}"));
         Assert.Equal("true", _lab.Docker.Docker(0, "volume inspect --format '{{index .Labels \"pibench.managed\"}}' pibench-kafka-data"));
 
         // Get-StreamCluster reads the same back: one object per service and node.
@@ -106,7 +121,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.All(services, s => Assert.Equal("host", P<string>(s, "NetworkMode")));
         Assert.All(services, s => Assert.Equal("running", P<string>(s, "State")));
         var node = services.Single(s => P<string>(s, "Service") == "arroyo-node" && P<string>(s, "Node") == "pi3");
-        Assert.Equal(2 * 300 + 256, P<long>(node, "MemoryLimitMB"));
+        Assert.Equal(700, P<long>(node, "MemoryLimitMB"));
         Assert.NotNull(node.Properties["StartedAt"].Value);
         // Same property set on every object (Export-Csv).
         var names = services.Select(s => string.Join(",", s.Properties.Select(p => p.Name))).Distinct();
@@ -188,7 +203,7 @@ public sealed class DeploymentTests : IDisposable
         Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors();
         _lab.Docker.Docker(0, "run --rm --network none --entrypoint /bin/sh -v pibench-kafka-data:/d " + _lab.Pinned.Kafka + " -c 'test -f /d/topics/nexmark-events'");
 
-        var removed = Run("Uninstall-StreamCluster -Topology $topo -Confirm:$false").AssertNoErrors().Output;
+        var removed = AssertUninstallOk(Run("Uninstall-StreamCluster -Topology $topo -Confirm:$false")).Output;
         Assert.Equal(_lab.NodeCount + 2, removed.Count(a => P<string>(a, "Kind") == "RemoveContainer"));
         Assert.DoesNotContain(removed, a => P<string>(a, "Kind") == "RemoveVolume");
         Assert.Empty(Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output);
@@ -199,7 +214,7 @@ public sealed class DeploymentTests : IDisposable
         _lab.Docker.Docker(0, "run --rm --network none --entrypoint /bin/sh -v pibench-kafka-data:/d " + _lab.Pinned.Kafka + " -c 'test -f /d/topics/nexmark-events'");
         Assert.True(P<bool>(Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors().Output[0], "Ready"));
 
-        var wiped = Run("Uninstall-StreamCluster -RemoveData -Topology $topo -Confirm:$false").AssertNoErrors().Output;
+        var wiped = AssertUninstallOk(Run("Uninstall-StreamCluster -RemoveData -Topology $topo -Confirm:$false")).Output;
         Assert.Contains(wiped, a => P<string>(a, "Kind") == "RemoveVolume" && P<string>(a, "Target") == "pibench-kafka-data");
         Assert.Equal("", _lab.Docker.Docker(0, "volume ls -q --filter label=pibench.managed=true"));
     }
@@ -217,7 +232,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Null(_lab.Docker.ImageId(1, _lab.Pinned.Arroyo));
 
         Run("Install-StreamCluster -System Arroyo -Topology $topo").AssertNoErrors();
-        Run("Uninstall-StreamCluster -RemoveData -Topology $topo -WhatIf").AssertNoErrors();
+        AssertUninstallOk(Run("Uninstall-StreamCluster -RemoveData -Topology $topo -WhatIf"));
         Assert.Equal(_lab.NodeCount + 2, Run("Get-StreamCluster -Topology $topo").AssertNoErrors().Output.Count);
         Run("Install-StreamCluster -System Flink -Topology $topo -WhatIf").AssertNoErrors();
         Assert.Equal("running", Inspect(0, "pibench-arroyo-controller", "{{.State.Status}}"));

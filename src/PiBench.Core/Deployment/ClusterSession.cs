@@ -51,7 +51,7 @@ public sealed class ClusterSession : INodeAccess, IAsyncDisposable, IDisposable
         MinioUser = minioUser ?? t.Minio.AccessKey,
         MinioPassword = minioPassword ?? t.Minio.SecretKey,
         ArroyoTaskSlots = t.Arroyo.TaskSlots,
-        ArroyoMemoryPerSlotMb = t.Arroyo.MemoryPerSlotMb,
+        ArroyoNodeMemoryMb = t.Arroyo.NodeMemoryMb,
         ArroyoAdminPort = t.Arroyo.AdminPort,
         ArroyoApiPort = t.Arroyo.ApiPort,
         ArroyoControllerPort = t.Arroyo.ControllerPort,
@@ -62,6 +62,7 @@ public sealed class ClusterSession : INodeAccess, IAsyncDisposable, IDisposable
         FlinkRestPort = t.Flink.RestPort,
         FlinkSqlGatewayPort = t.Flink.SqlGatewayPort,
         FlinkParallelism = t.Parallelism,
+        FlinkVersion = t.Flink.Version,
         Images = PinnedImages.Default with
         {
             Kafka = t.Kafka.Image ?? PinnedImages.Default.Kafka,

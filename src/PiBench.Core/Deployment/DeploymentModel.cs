@@ -30,7 +30,8 @@ public sealed record DeploymentSettings
     public int MinioMemoryMb { get; init; } = 512;
 
     public int ArroyoTaskSlots { get; init; } = 1;
-    public int ArroyoMemoryPerSlotMb { get; init; } = 1024;
+    /// <summary>Memory limit of each worker's Arroyo node container (the node and the workers it spawns).</summary>
+    public int ArroyoNodeMemoryMb { get; init; } = 2048;
     public int ArroyoControllerMemoryMb { get; init; } = 1024;
     public int ArroyoAdminPort { get; init; } = 5114;
     public int ArroyoApiPort { get; init; } = 5115;
@@ -46,6 +47,8 @@ public sealed record DeploymentSettings
     public int FlinkRpcPort { get; init; } = 6123;
     public int FlinkSqlGatewayPort { get; init; } = 8083;
     public int FlinkParallelism { get; init; }
+    /// <summary>Flink version (names the built-in S3 plugin jar when the base image's tag does not).</summary>
+    public string FlinkVersion { get; init; } = "1.18.1";
 
     /// <summary>Pinned image references (never <c>latest</c>).</summary>
     public PinnedImages Images { get; init; } = PinnedImages.Default;

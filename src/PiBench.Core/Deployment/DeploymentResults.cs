@@ -99,6 +99,7 @@ public enum DeploymentActionKind
     CreateBucket,
     RemoveVolume,
     RemoveFiles,
+    StopJob,
 }
 
 /// <summary>One exact action on one node.</summary>
@@ -111,11 +112,12 @@ public sealed class DeploymentAction
     public string Detail { get; init; } = "";
     internal int Phase { get; init; }
     internal ServiceSpec? Spec { get; init; }
+    internal PiBench.Core.Engines.StreamJobHandle? Job { get; init; }
 
     /// <summary>The ShouldProcess text: "Create container pibench-kafka (apache/kafka:3.7.1)".</summary>
     public string Description => Kind switch
     {
-        DeploymentActionKind.PullImage => $"Pull image {Target}",
+        DeploymentActionKind.PullImage => $"Pull image {Target}{(Detail.Length > 0 ? " (" + Detail + ")" : "")}",
         DeploymentActionKind.BuildImage => $"Build image {Target}",
         DeploymentActionKind.LoadImage => $"Load image {Target} from {Detail}",
         DeploymentActionKind.RemoveContainer => $"Remove container {Target}{(Detail.Length > 0 ? " (" + Detail + ")" : "")}",
@@ -127,6 +129,7 @@ public sealed class DeploymentAction
         DeploymentActionKind.CreateBucket => $"Create MinIO bucket {Target}",
         DeploymentActionKind.RemoveVolume => $"Remove volume {Target}",
         DeploymentActionKind.RemoveFiles => $"Remove files {Target}",
+        DeploymentActionKind.StopJob => $"Stop {Target}{(Detail.Length > 0 ? " (" + Detail + ")" : "")}",
         _ => Kind + " " + Target,
     };
 

@@ -44,13 +44,14 @@ internal static class DockerOps
 
     /// <summary>Runs a command inside a container (no stdin); returns exit code, stdout and stderr.</summary>
     public static async Task<(long ExitCode, string Stdout, string Stderr)> ExecAsync(IDockerClient docker, string container,
-        IList<string> command, CancellationToken ct)
+        IList<string> command, CancellationToken ct, IList<string>? env = null)
     {
         var created = await docker.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters
         {
             AttachStdout = true,
             AttachStderr = true,
             Cmd = command,
+            Env = env!, // added to (and overriding) the container's environment for this process only (Engine API ≥ 1.25)
         }, ct).ConfigureAwait(false);
         string stdout, stderr;
         using (var stream = await docker.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters(), ct).ConfigureAwait(false))
@@ -69,9 +70,30 @@ internal static class DockerOps
     /// <summary>Splits "repo/name:tag" into repository and tag (a registry port is not a tag).</summary>
     public static (string Repository, string Tag) SplitReference(string image)
     {
+        // repo@sha256:<hex>: the Engine API pulls by digest when tag= holds a digest (moby
+        // api/server/router/image/image_routes.go postImagesCreate: "The 'tag' could actually be a digest").
+        var at = image.IndexOf('@');
+        if (at > 0) return (image[..at], image[(at + 1)..]);
         var slash = image.LastIndexOf('/');
         var colon = image.LastIndexOf(':');
         return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
+    }
+
+    /// <summary>True for a digest-pinned reference (<c>repository@sha256:…</c>).</summary>
+    public static bool IsDigest(string image) => image.IndexOf('@') > 0;
+
+    /// <summary>
+    /// The name an image has on every node. A tag names itself. A digest does not survive distribution: docker save
+    /// writes only tags into the archive's manifest (RepoTags) and docker load restores no RepoDigests, so a loaded
+    /// image would have no name at all. A digest-pinned image is therefore tagged on the controller right after the
+    /// pull as <c>repository:sha256-&lt;hex&gt;</c> (a tag that names the digest; tags allow [A-Za-z0-9_.-]{1,128}), and
+    /// that tag is what is distributed and what the containers run. Its image id is checked against the controller's.
+    /// </summary>
+    public static string LocalReference(string image)
+    {
+        if (!IsDigest(image)) return image;
+        var (repo, digest) = SplitReference(image);
+        return $"{repo}:{digest.Replace(':', '-')}";
     }
 
     /// <summary>A label's value, or a default when the label (or the whole map) is missing.</summary>

@@ -49,6 +49,15 @@ public sealed class ImageDistributor(INodeAccess access, IProgressSink progress,
                 "Check the node's internet access and the image reference.");
     }
 
+    /// <summary>Tags <paramref name="image"/> (e.g. a digest reference) as <paramref name="local"/> (repository:tag) on a node.</summary>
+    public async Task TagAsync(DeploymentNode node, string image, string local, CancellationToken ct)
+    {
+        var docker = await access.GetDockerAsync(node, ct).ConfigureAwait(false);
+        var (repo, tag) = DockerOps.SplitReference(local);
+        await docker.Images.TagImageAsync(image, new ImageTagParameters { RepositoryName = repo, Tag = tag }, ct).ConfigureAwait(false);
+        log.Verbose($"{node.Name}: tagged {image} as {local}");
+    }
+
     /// <summary>Builds a derived image on a node from a Dockerfile text (no other context files).</summary>
     public async Task BuildAsync(DeploymentNode node, string image, string dockerfile, CancellationToken ct)
     {

@@ -164,7 +164,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = Kafka, System = PiBenchLabels.SharedSystem, Node = pi1, ContainerName = ContainerNameOf(Kafka),
-            Image = Settings.Images.Kafka, Environment = env, MemoryBytes = Settings.KafkaMemoryMb * MiB,
+            Image = DockerOps.LocalReference(Settings.Images.Kafka), Environment = env, MemoryBytes = Settings.KafkaMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(KafkaDataVolume, "/var/lib/kafka/data") },
             Readiness = new[] { ReadinessProbe.Tcp("KafkaListener", pi1.Address, Settings.KafkaPort) },
             Phase = 0, Ports = $"{Settings.KafkaPort}",
@@ -181,7 +181,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = Minio, System = PiBenchLabels.SharedSystem, Node = pi1, ContainerName = ContainerNameOf(Minio),
-            Image = Settings.Images.Minio,
+            Image = DockerOps.LocalReference(Settings.Images.Minio),
             Command = new[] { "server", "/data", "--address", $":{Settings.MinioApiPort}", "--console-address", $":{Settings.MinioConsolePort}" },
             Environment = env, MemoryBytes = Settings.MinioMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(MinioDataVolume, "/data") },
@@ -191,6 +191,13 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
     }
 
     /// <summary>S3/MinIO settings every Arroyo process needs (workers inherit the controller's checkpoint URL).</summary>
+    /// <remarks>Every ARROYO__* name below is a field of 0.11's Config (crates/arroyo-rpc/src/config.rs @v0.11.0: env
+    /// prefix ARROYO__, "__" = nesting, "_" = "-"; defaults in crates/arroyo-rpc/default.toml): checkpoint-url,
+    /// default-checkpoint-interval, disable-telemetry, admin.http-port, controller.rpc-port, controller-endpoint,
+    /// controller.scheduler, api.http-port, database.type, database.sqlite.path, node.task-slots, node.rpc-port.
+    /// AWS_* are read by object_store's AmazonS3Builder::from_env (crates/arroyo-storage/src/lib.rs); RUST_LOG by the
+    /// tracing subscriber. The image's entrypoint is /app/arroyo with subcommands cluster/node (docker/Dockerfile,
+    /// crates/arroyo/src/main.rs @v0.11.0).</remarks>
     private void AddArroyoCommon(SortedDictionary<string, string> env)
     {
         var pi1 = Controller;
@@ -219,7 +226,7 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         return new ServiceSpec
         {
             Service = ArroyoController, System = "arroyo", Node = pi1, ContainerName = ContainerNameOf(ArroyoController),
-            Image = Settings.Images.Arroyo, Command = new[] { "cluster" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Arroyo), Command = new[] { "cluster" }, Environment = env,
             MemoryBytes = Settings.ArroyoControllerMemoryMb * MiB,
             Volumes = new[] { new VolumeMount(ArroyoDataVolume, "/var/lib/arroyo") },
             RestartPolicy = "always",
@@ -239,13 +246,14 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
         env["ARROYO__CONTROLLER_ENDPOINT"] = $"http://{Controller.Address}:{Settings.ArroyoControllerPort}";
         env["ARROYO__NODE__TASK_SLOTS"] = Settings.ArroyoTaskSlots.ToString();
         env["ARROYO__NODE__RPC_PORT"] = Settings.ArroyoNodePort.ToString();
-        env["ARROYO__MEMORY_PER_SLOT_MB"] = Settings.ArroyoMemoryPerSlotMb.ToString();
+        // No per-slot memory variable: 0.11's Config is deny_unknown_fields (crates/arroyo-rpc/src/config.rs @v0.11.0),
+        // so an unknown ARROYO__* key makes `arroyo node` print "Configuration is invalid!" and exit. The node and the
+        // workers it spawns share the container's memory limit.
         return new ServiceSpec
         {
             Service = ArroyoNode, System = "arroyo", Node = worker, ContainerName = ContainerNameOf(ArroyoNode),
-            Image = Settings.Images.Arroyo, Command = new[] { "node" }, Environment = env,
-            // Slots × memory per slot for the spawned workers, plus the node daemon itself.
-            MemoryBytes = (Settings.ArroyoTaskSlots * (long)Settings.ArroyoMemoryPerSlotMb + 256) * MiB,
+            Image = DockerOps.LocalReference(Settings.Images.Arroyo), Command = new[] { "node" }, Environment = env,
+            MemoryBytes = Settings.ArroyoNodeMemoryMb * MiB,
             RestartPolicy = "always", // a node exits when it loses the controller (arroyo.md §5.2)
             Readiness = new[] { ReadinessProbe.Http("ArroyoNodeAdmin", $"http://{worker.Address}:{Settings.ArroyoAdminPort}/status", "ok") },
             Phase = 2, Ports = $"{Settings.ArroyoAdminPort},{Settings.ArroyoNodePort}",
@@ -254,23 +262,79 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
 
     private int FlinkParallelism => Settings.FlinkParallelism > 0 ? Settings.FlinkParallelism : Math.Max(1, Workers.Count * Settings.FlinkTaskSlots);
 
-    private static string Properties(params (string Key, object Value)[] pairs) =>
+    private static string Properties((string Key, object Value)[] pairs) =>
         string.Join("\n", pairs.Select(p => $"{p.Key}: {p.Value}"));
+
+    /// <summary>The environment variable holding the MinIO secret inside Flink containers. FLINK_PROPERTIES names it as
+    /// <c>${PIBENCH_S3_SECRET_KEY}</c>: flink-docker's entrypoint appends FLINK_PROPERTIES to flink-conf.yaml and then
+    /// runs <c>envsubst</c> over the file (docker-entrypoint.sh prepare_configuration, flink-docker dev-1.18), so the
+    /// secret never appears in FLINK_PROPERTIES (shown by -WhatIf, logs and the config hash input) and a '$' in it is
+    /// not expanded. Flink masks s3.secret-key when it logs its configuration (GlobalConfiguration sensitive keys).</summary>
+    public const string FlinkS3SecretVariable = "PIBENCH_S3_SECRET_KEY";
+
+    /// <summary>The built-in S3 plugin of the 1.18 image, enabled by ENABLE_BUILT_IN_PLUGINS (flink-docker dev-1.18
+    /// docker-entrypoint.sh copy_plugins_if_required links $FLINK_HOME/opt/&lt;jar&gt; into plugins/ and exits if the jar
+    /// is missing). Presto's S3 file system is the one Flink recommends for checkpoints.</summary>
+    public string FlinkS3Plugin => $"flink-s3-fs-presto-{FlinkVersion}.jar";
+
+    private string FlinkVersion
+    {
+        get
+        {
+            var image = Settings.Images.FlinkBase;
+            var tag = image.Contains('@') ? "" : image[(image.LastIndexOf('/') + 1)..];
+            var v = tag.Contains(':') ? tag[(tag.IndexOf(':') + 1)..].Split('-')[0] : "";
+            return System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+\.\d+\.\d+$") ? v : Settings.FlinkVersion;
+        }
+    }
+
+    /// <summary>
+    /// Checkpoint storage and state backend, the same on every Flink process: hashmap state (heap), snapshots to
+    /// s3://&lt;bucket&gt;/flink/ on MinIO through the built-in Presto S3 plugin (without it Flink 1.18 keeps snapshots in
+    /// JobManager memory, 5 MiB per state, and q4/q9's unbounded state fails its checkpoints within minutes). Keys:
+    /// state.backend.type, state.checkpoints.dir, state.savepoints.dir (StateBackendOptions/CheckpointingOptions, 1.18);
+    /// s3.endpoint, s3.path.style.access, s3.access-key, s3.secret-key (flink-s3-fs-presto S3FileSystemFactory, mirrored
+    /// to presto.s3.*).
+    /// </summary>
+    private (string, object)[] FlinkCheckpointProperties() =>
+    [
+        ("state.backend.type", "hashmap"),
+        ("state.checkpoints.dir", $"s3://{Settings.MinioBucket}/flink/checkpoints"),
+        ("state.savepoints.dir", $"s3://{Settings.MinioBucket}/flink/savepoints"),
+        ("s3.endpoint", $"http://{Controller.Address}:{Settings.MinioApiPort}"),
+        ("s3.path.style.access", "true"),
+        ("s3.access-key", Settings.MinioUser),
+        ("s3.secret-key", "${" + FlinkS3SecretVariable + "}"),
+    ];
+
+    /// <summary>Environment every Flink container gets beside FLINK_PROPERTIES: the S3 plugin and the secret.</summary>
+    private void AddFlinkCommon(SortedDictionary<string, string> env)
+    {
+        env["ENABLE_BUILT_IN_PLUGINS"] = FlinkS3Plugin;
+        env[FlinkS3SecretVariable] = Settings.MinioPassword;
+    }
 
     public ServiceSpec FlinkJobManagerSpec()
     {
         var pi1 = Controller;
         var env = Env(pi1, FlinkJobManager);
+        AddFlinkCommon(env);
         env["JOB_MANAGER_RPC_ADDRESS"] = pi1.Address;
         env["FLINK_PROPERTIES"] = Properties(
-            ("jobmanager.rpc.address", pi1.Address), ("jobmanager.rpc.port", Settings.FlinkRpcPort),
-            ("rest.address", pi1.Address), ("rest.port", Settings.FlinkRestPort),
-            ("jobmanager.memory.process.size", $"{Settings.FlinkJobManagerMemoryMb}m"),
-            ("taskmanager.numberOfTaskSlots", Settings.FlinkTaskSlots), ("parallelism.default", FlinkParallelism));
+            [
+                ("jobmanager.rpc.address", pi1.Address), ("jobmanager.rpc.port", Settings.FlinkRpcPort),
+                ("rest.address", pi1.Address), ("rest.port", Settings.FlinkRestPort),
+                ("jobmanager.memory.process.size", $"{Settings.FlinkJobManagerMemoryMb}m"),
+                ("taskmanager.numberOfTaskSlots", Settings.FlinkTaskSlots), ("parallelism.default", FlinkParallelism),
+                // The REST handlers serve metrics from a cache refreshed every 10 s by default (MetricOptions
+                // METRIC_FETCHER_UPDATE_INTERVAL, milliseconds, 1.18): 1 s so per-second samples are not repeats.
+                ("metrics.fetcher.update-interval", 1000),
+                .. FlinkCheckpointProperties(),
+            ]);
         return new ServiceSpec
         {
             Service = FlinkJobManager, System = "flink", Node = pi1, ContainerName = ContainerNameOf(FlinkJobManager),
-            Image = Settings.Images.Flink, Command = new[] { "jobmanager" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "jobmanager" }, Environment = env,
             MemoryBytes = (Settings.FlinkJobManagerMemoryMb + 128) * MiB,
             Readiness = new[] { ReadinessProbe.Http("FlinkRest", $"http://{pi1.Address}:{Settings.FlinkRestPort}/overview", "taskmanagers") },
             Phase = 1, Ports = $"{Settings.FlinkRpcPort},{Settings.FlinkRestPort}",
@@ -281,14 +345,18 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
     {
         var pi1 = Controller;
         var env = Env(pi1, FlinkSqlGateway);
+        AddFlinkCommon(env); // jobs compiled here carry the checkpoint storage of this configuration
         env["FLINK_PROPERTIES"] = Properties(
-            ("jobmanager.rpc.address", pi1.Address), ("rest.address", pi1.Address), ("rest.port", Settings.FlinkRestPort),
-            ("sql-gateway.endpoint.rest.address", pi1.Address), ("sql-gateway.endpoint.rest.bind-address", "0.0.0.0"),
-            ("sql-gateway.endpoint.rest.port", Settings.FlinkSqlGatewayPort), ("parallelism.default", FlinkParallelism));
+            [
+                ("jobmanager.rpc.address", pi1.Address), ("rest.address", pi1.Address), ("rest.port", Settings.FlinkRestPort),
+                ("sql-gateway.endpoint.rest.address", pi1.Address), ("sql-gateway.endpoint.rest.bind-address", "0.0.0.0"),
+                ("sql-gateway.endpoint.rest.port", Settings.FlinkSqlGatewayPort), ("parallelism.default", FlinkParallelism),
+                .. FlinkCheckpointProperties(),
+            ]);
         return new ServiceSpec
         {
             Service = FlinkSqlGateway, System = "flink", Node = pi1, ContainerName = ContainerNameOf(FlinkSqlGateway),
-            Image = Settings.Images.Flink, Command = new[] { "bin/sql-gateway.sh", "start-foreground" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "bin/sql-gateway.sh", "start-foreground" }, Environment = env,
             MemoryBytes = Settings.FlinkSqlGatewayMemoryMb * MiB,
             Readiness = new[] { ReadinessProbe.Http("FlinkSqlGateway", $"http://{pi1.Address}:{Settings.FlinkSqlGatewayPort}/v1/info", "Flink") },
             Phase = 1, Ports = $"{Settings.FlinkSqlGatewayPort}",
@@ -298,14 +366,22 @@ public sealed class ServiceCatalog(IReadOnlyList<DeploymentNode> nodes, Deployme
     public ServiceSpec FlinkTaskManagerSpec(DeploymentNode worker)
     {
         var env = Env(worker, FlinkTaskManager);
+        AddFlinkCommon(env);
         env["FLINK_PROPERTIES"] = Properties(
-            ("jobmanager.rpc.address", Controller.Address), ("jobmanager.rpc.port", Settings.FlinkRpcPort),
-            ("taskmanager.host", worker.Address), ("taskmanager.numberOfTaskSlots", Settings.FlinkTaskSlots),
-            ("taskmanager.memory.process.size", $"{Settings.FlinkTaskManagerMemoryMb}m"), ("parallelism.default", FlinkParallelism));
+            [
+                ("jobmanager.rpc.address", Controller.Address), ("jobmanager.rpc.port", Settings.FlinkRpcPort),
+                ("taskmanager.host", worker.Address), ("taskmanager.numberOfTaskSlots", Settings.FlinkTaskSlots),
+                ("taskmanager.memory.process.size", $"{Settings.FlinkTaskManagerMemoryMb}m"), ("parallelism.default", FlinkParallelism),
+                // Managed memory (default 0.4 of Flink memory) serves RocksDB and batch operators; with the hashmap
+                // backend a streaming job never uses it, so almost all of the Pi's memory goes to the task heap
+                // (TaskExecutorResourceUtils / TaskManagerOptions.MANAGED_MEMORY_FRACTION, 1.18).
+                ("taskmanager.memory.managed.fraction", "0.05"),
+                .. FlinkCheckpointProperties(),
+            ]);
         return new ServiceSpec
         {
             Service = FlinkTaskManager, System = "flink", Node = worker, ContainerName = ContainerNameOf(FlinkTaskManager),
-            Image = Settings.Images.Flink, Command = new[] { "taskmanager" }, Environment = env,
+            Image = DockerOps.LocalReference(Settings.Images.Flink), Command = new[] { "taskmanager" }, Environment = env,
             MemoryBytes = (Settings.FlinkTaskManagerMemoryMb + 128) * MiB,
             Phase = 2, Ports = "",
         };

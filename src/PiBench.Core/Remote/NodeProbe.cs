@@ -32,6 +32,9 @@ public sealed class PiNodeHealth
     /// <summary>Node clock minus local clock, corrected by half the round trip.</summary>
     public double? ClockOffsetMs { get; init; }
     public string? Error { get; init; }
+    /// <summary>False when the kernel's memory cgroup controller is off (stock Raspberry Pi OS): Docker then drops every
+    /// container memory limit with only a warning. Null when it could not be read.</summary>
+    public bool? MemoryCgroup { get; init; }
 }
 
 /// <summary>Collects <see cref="PiNodeHealth"/> with one remote script per node (no tool beyond POSIX sh is required).</summary>
@@ -47,9 +50,26 @@ public static class NodeProbe
         "echo DISKKB=$(df -Pk / 2>/dev/null | awk 'NR==2 {print $4}'); " +
         "echo MODEL=$(tr -d '\\0' < /proc/device-tree/model 2>/dev/null); " +
         "echo DOCKER=$(docker version --format '{{.Server.Version}}' 2>/dev/null); " +
+        "echo MEMCG=$(" + MemoryCgroupCommand + "); " +
         "echo TEMP=$(cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null); " +
         "echo THROTTLED=$(vcgencmd get_throttled 2>/dev/null); " +
         "echo NOW=$(date +%s%N)";
+
+    /// <summary>
+    /// Prints on/off for the memory cgroup controller: cgroup v2 lists it in /sys/fs/cgroup/cgroup.controllers, v1 has
+    /// an enabled column in /proc/cgroups (0 when the kernel command line lacks cgroup_enable=memory on Pi kernels).
+    /// Prints nothing when neither file is readable.
+    /// </summary>
+    public const string MemoryCgroupCommand =
+        "if [ -r /sys/fs/cgroup/cgroup.controllers ]; then if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then echo on; else echo off; fi; " +
+        "elif [ -r /proc/cgroups ]; then awk '$1==\"memory\" {print ($4==1 ? \"on\" : \"off\"); f=1} END {if (!f) print \"off\"}' /proc/cgroups; fi";
+
+    /// <summary>The output of <see cref="MemoryCgroupCommand"/> as a bool (null when unknown).</summary>
+    public static bool? ParseMemoryCgroup(string? output) => output?.Trim() switch { "on" => true, "off" => false, _ => null };
+
+    /// <summary>What to do when the memory cgroup is off (Raspberry Pi OS).</summary>
+    public const string MemoryCgroupFix =
+        "Append ' cgroup_enable=memory cgroup_memory=1' to the single line of /boot/firmware/cmdline.txt (before bookworm: /boot/cmdline.txt) and reboot the node.";
 
     public static async Task<PiNodeHealth> ProbeAsync(SshConnectionPool pool, PiNode node, SshOptions? options, CancellationToken ct)
     {
@@ -90,6 +110,7 @@ public static class NodeProbe
                 ThrottledSinceBoot = throttle?.AnySinceBoot,
                 ThrottledFlags = throttle?.Flags,
                 ClockOffsetMs = offset,
+                MemoryCgroup = ParseMemoryCgroup(facts.GetValueOrDefault("MEMCG")),
             };
         }
         catch (PiBenchException ex) when (ex.ErrorId is "NodeUnreachable")

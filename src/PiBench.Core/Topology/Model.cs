@@ -81,7 +81,9 @@ public sealed class ArroyoSettings
     public int ControllerPort { get; init; } = 5116;
     public int AdminPort { get; init; } = 5114;
     public int TaskSlots { get; init; } = 1;
-    public int MemoryPerSlotMb { get; init; } = 768;
+    /// <summary>Memory limit of each worker's Arroyo node container (arroyo.node_memory_mb), shared by the workers the node
+    /// spawns: Arroyo 0.11 has no per-slot memory setting, so the container limit is the memory per worker node.</summary>
+    public int NodeMemoryMb { get; init; } = 2048;
     public int CheckpointIntervalSeconds { get; init; } = 30;
     /// <summary>Arroyo image (arroyo.image); null = ghcr.io/arroyosystems/arroyo:&lt;version&gt;.</summary>
     public string? Image { get; init; }

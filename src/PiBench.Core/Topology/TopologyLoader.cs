@@ -174,7 +174,12 @@ internal static class TopologyLoader
         var arroyo = new ArroyoSettings();
         if (r.Map(root, "arroyo", "arroyo") is { } a)
         {
-            r.AllowOnly(a, "arroyo", "version", "api_port", "controller_port", "admin_port", "task_slots", "memory_per_slot_mb", "checkpoint_interval_seconds", "image");
+            // Arroyo 0.11 has no per-slot memory setting: its Config struct is deny_unknown_fields (crates/arroyo-rpc/src/config.rs
+            // @v0.11.0), so ARROYO__MEMORY_PER_SLOT_MB made every `arroyo node` print "Configuration is invalid!" and exit.
+            r.Obsolete(a, "memory_per_slot_mb", "arroyo.memory_per_slot_mb",
+                "it set ARROYO__MEMORY_PER_SLOT_MB, which is not an Arroyo 0.11 setting: 0.11 rejects unknown settings, so every Arroyo node exited at start.",
+                "Delete the line and set arroyo.node_memory_mb instead: the memory limit of each worker's Arroyo node container, shared by the workers it spawns (0.11 has no per-slot memory).");
+            r.AllowOnly(a, "arroyo", "version", "api_port", "controller_port", "admin_port", "task_slots", "node_memory_mb", "checkpoint_interval_seconds", "image");
             arroyo = new ArroyoSettings
             {
                 Version = r.Str(a, "version", "arroyo.version") ?? arroyo.Version,
@@ -182,7 +187,7 @@ internal static class TopologyLoader
                 ControllerPort = r.Int(a, "controller_port", "arroyo.controller_port", 1, 65535) ?? arroyo.ControllerPort,
                 AdminPort = r.Int(a, "admin_port", "arroyo.admin_port", 1, 65535) ?? arroyo.AdminPort,
                 TaskSlots = r.Int(a, "task_slots", "arroyo.task_slots", 1, 256) ?? arroyo.TaskSlots,
-                MemoryPerSlotMb = r.Int(a, "memory_per_slot_mb", "arroyo.memory_per_slot_mb", 64, 1_048_576) ?? arroyo.MemoryPerSlotMb,
+                NodeMemoryMb = r.Int(a, "node_memory_mb", "arroyo.node_memory_mb", 256, 1_048_576) ?? arroyo.NodeMemoryMb,
                 CheckpointIntervalSeconds = r.Int(a, "checkpoint_interval_seconds", "arroyo.checkpoint_interval_seconds", 1, 86400) ?? arroyo.CheckpointIntervalSeconds,
                 Image = r.Image(a, "image", "arroyo.image"),
             };
@@ -201,7 +206,11 @@ internal static class TopologyLoader
                 TaskManagerMemoryMb = r.Int(f, "taskmanager_memory_mb", "flink.taskmanager_memory_mb", 256, 1_048_576) ?? flink.TaskManagerMemoryMb,
                 JobManagerMemoryMb = r.Int(f, "jobmanager_memory_mb", "flink.jobmanager_memory_mb", 256, 1_048_576) ?? flink.JobManagerMemoryMb,
                 CheckpointIntervalSeconds = r.Int(f, "checkpoint_interval_seconds", "flink.checkpoint_interval_seconds", 1, 86400) ?? flink.CheckpointIntervalSeconds,
-                Image = r.Image(f, "image", "flink.image"),
+                Image = r.Image(f, "image", "flink.image") is { } derived && derived.Contains('@', StringComparison.Ordinal)
+                    ? throw Error("TopologyInvalidValue", source, ValueMark(f, "image"), "flink.image",
+                        $"image '{derived}' is a digest, but this image is built on the controller (base_image + the Kafka SQL connector), so no registry digest can name it.",
+                        "Give flink.image a tag (repository:1.2.3), and pin flink.base_image by digest (flink@sha256:...) if you want the base pinned.")
+                    : r.Image(f, "image", "flink.image"),
                 BaseImage = r.Image(f, "base_image", "flink.base_image"),
             };
         }
@@ -253,6 +262,14 @@ internal static class TopologyLoader
                         $"Remove it or correct it (did you mean '{suggestion}'?). Allowed here: {string.Join(", ", allowed)}.");
                 }
             }
+        }
+
+        /// <summary>A key PiBench once accepted but no longer does: refused with its line, why, and what to use instead.</summary>
+        public void Obsolete(YamlMappingNode map, string key, string path, string why, string instead)
+        {
+            foreach (var (k, _) in map.Children)
+                if ((k as YamlScalarNode)?.Value == key)
+                    throw Error("TopologyObsoleteKey", source, k.Start, path, why, instead);
         }
 
         public YamlMappingNode? Map(YamlMappingNode map, string key, string path)

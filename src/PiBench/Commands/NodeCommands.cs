@@ -395,6 +395,8 @@ public sealed class InvokePiCommandCommand : PiNodeCmdlet
 /// Architecture, OS, Kernel, Model, Cores, MemoryMB, DiskFreeGB (of /), DockerVersion (null when docker or its daemon is
 /// missing), TemperatureC (thermal zone 0), Throttled and ThrottledSinceBoot (from vcgencmd get_throttled; null where
 /// vcgencmd does not exist), and ClockOffsetMs (node clock minus this machine's, corrected by half the round trip).
+/// MemoryCgroup is $false when the kernel's memory cgroup is off (stock Raspberry Pi OS): Docker then ignores container
+/// memory limits, and a warning says how to turn it on (cmdline.txt).
 /// An unreachable node gives Reachable = $false and an error record; authentication and host-key failures are errors.</para>
 /// </remarks>
 /// <example><code>Get-PiNode | Test-PiNode</code><para>Checks every node of the default topology.</para></example>
@@ -409,6 +411,8 @@ public sealed class TestPiNodeCommand : PiNodeCmdlet
             (node, health) =>
             {
                 WriteObject(health);
+                if (health.MemoryCgroup == false)
+                    WriteWarning($"{node.Name}: the kernel's memory cgroup is off, so Docker ignores container memory limits. {NodeProbe.MemoryCgroupFix}");
                 if (!health.Reachable)
                     WriteError(new PiBenchException("NodeUnreachable", PiBenchErrorCategory.ConnectionError,
                         health.Error ?? $"{node.Name} is not reachable.", node,

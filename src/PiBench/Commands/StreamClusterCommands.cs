@@ -113,6 +113,8 @@ public sealed class InstallStreamClusterCommand : StreamClusterCmdletBase
         WriteProgressNow(ClusterDeployer.InstallActivity, "Reading the state of every node", 1);
         var plan = await deployer.PlanInstallAsync(system, Force, cancellationToken);
         WriteErrors(plan.NodeErrors);
+        foreach (var (node, why) in await deployer.NodesWithoutMemoryLimitsAsync(cancellationToken))
+            WriteWarning($"{node}: {why}, so Docker ignores the memory limits PiBench sets (an engine can take the whole node and the figures no longer match the topology). {PiBench.Core.Remote.NodeProbe.MemoryCgroupFix}");
         foreach (var t in plan.Skipped)
             WriteVerbose($"{t.Node}: {t.Image} already present (same image id), skipped");
 

@@ -17,7 +17,7 @@ public sealed class ServiceCatalogTests
     [Fact]
     public void Arroyo_UsesTheNodeScheduler_AndEveryWorkerPointsAtTheController()
     {
-        var specs = Catalog(new DeploymentSettings { ArroyoTaskSlots = 2, ArroyoMemoryPerSlotMb = 500 }).For(StreamSystem.Arroyo);
+        var specs = Catalog(new DeploymentSettings { ArroyoTaskSlots = 2, ArroyoNodeMemoryMb = 1500 }).For(StreamSystem.Arroyo);
         var controller = Assert.Single(specs, s => s.Service == ServiceCatalog.ArroyoController);
         Assert.Equal("node", controller.Environment["ARROYO__CONTROLLER__SCHEDULER"]);
         Assert.Equal("pi1", controller.Node.Name);
@@ -28,10 +28,10 @@ public sealed class ServiceCatalogTests
         {
             Assert.Equal("http://192.168.2.70:5116", w.Environment["ARROYO__CONTROLLER_ENDPOINT"]);
             Assert.Equal("2", w.Environment["ARROYO__NODE__TASK_SLOTS"]);
-            Assert.Equal("500", w.Environment["ARROYO__MEMORY_PER_SLOT_MB"]);
+            Assert.False(w.Environment.ContainsKey("ARROYO__MEMORY_PER_SLOT_MB")); // not a 0.11 setting: the node would exit
             Assert.Equal("s3::http://192.168.2.70:9000/arroyo/checkpoints", w.Environment["ARROYO__CHECKPOINT_URL"]);
             Assert.Equal("us-east-1", w.Environment["AWS_DEFAULT_REGION"]);
-            Assert.Equal((2 * 500 + 256) * 1024L * 1024L, w.MemoryBytes);
+            Assert.Equal(1500 * 1024L * 1024L, w.MemoryBytes); // the container limit is the memory per worker node
             Assert.Equal("always", w.RestartPolicy);
             Assert.Equal(2, w.Phase);
         });

@@ -34,6 +34,8 @@ public class DeployLab : IDisposable
         {
             Docker = new DockerLab(Path.Combine(Root, "docker"), NodeCount, "docker");
             Docker.Start();
+            KafkaUpstream = StartKafkaMock();
+            Docker.ExtraStandInFiles["/standin/kafka-upstream"] = KafkaUpstream;
             Pinned = pinned!;
             if (pinned is not null) Docker.ImportStandIns(0, pinned);
             CreateUserAndKeys();
@@ -47,6 +49,36 @@ public class DeployLab : IDisposable
         }
     }
 
+    /// <summary>Nodes whose sshd (and so every command PiBench runs there) sees the memory cgroup as off, like a stock
+    /// Raspberry Pi OS kernel: /proc/cgroups is replaced in a private mount namespace. Docker itself is not affected.</summary>
+    public static readonly string[] MemoryCgroupOff = { "pi3" };
+
+    /// <summary>host:port of the librdkafka mock cluster (a kcat process) the Kafka stand-in relays to.</summary>
+    public string KafkaUpstream { get; private set; } = "";
+    private Process? _kafkaMock;
+
+    /// <summary>One kcat consumer hosting a one-broker librdkafka mock cluster; its bootstrap comes from the MOCK log line.</summary>
+    private string StartKafkaMock()
+    {
+        var psi = new ProcessStartInfo("kcat", new[] { "-X", "test.mock.num.brokers=1", "-b", "mock.invalid:9", "-C", "-t", "pibench-deploylab", "-q" })
+        { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        _kafkaMock = Process.Start(psi)!;
+        _kafkaMock.StandardOutput.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            var line = _kafkaMock.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(15)).GetAwaiter().GetResult();
+            if (line is null) break;
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"replaced with (127\.0\.0\.1:\d+)");
+            if (m.Success)
+            {
+                _kafkaMock.StandardError.ReadToEndAsync();
+                return m.Groups[1].Value;
+            }
+        }
+        throw new InvalidOperationException("kcat did not report its mock cluster's bootstrap");
+    }
+
     public int NodeCount { get; }
     public string Root { get; }
     public DockerLab Docker { get; }
@@ -58,7 +90,8 @@ public class DeployLab : IDisposable
     public string User => _user;
 
     /// <summary>A topology for the lab; <paramref name="portOverride"/> (node name → port) simulates a node that is down.</summary>
-    public string WriteTopology(string path, IReadOnlyDictionary<string, int>? portOverride, int arroyoSlots = 1, int memoryPerSlotMb = 256)
+    public string WriteTopology(string path, IReadOnlyDictionary<string, int>? portOverride, int arroyoSlots = 1, int nodeMemoryMb = 512,
+        string arroyoExtra = "", string flinkExtra = "", string minioExtra = "")
     {
         var sb = new StringBuilder();
         sb.AppendLine("name: deploylab");
@@ -79,10 +112,13 @@ public class DeployLab : IDisposable
         sb.AppendLine($"  parallelism: {NodeCount - 1}");
         sb.AppendLine("arroyo:");
         sb.AppendLine($"  task_slots: {arroyoSlots}");
-        sb.AppendLine($"  memory_per_slot_mb: {memoryPerSlotMb}");
+        sb.AppendLine($"  node_memory_mb: {nodeMemoryMb}");
+        if (arroyoExtra.Length > 0) sb.AppendLine(arroyoExtra);
         sb.AppendLine("flink:");
         sb.AppendLine("  taskmanager_memory_mb: 1024");
         sb.AppendLine("  jobmanager_memory_mb: 768");
+        if (flinkExtra.Length > 0) sb.AppendLine(flinkExtra);
+        if (minioExtra.Length > 0) { sb.AppendLine("minio:"); sb.AppendLine(minioExtra); }
         File.WriteAllText(path, sb.ToString());
         return path;
     }
@@ -136,7 +172,19 @@ public class DeployLab : IDisposable
 
                 """);
             Sh($"/usr/sbin/sshd -t -f {conf}");
-            var psi = new ProcessStartInfo("/bin/sh", new[] { "-c", $"exec /usr/sbin/sshd -D -e -f {conf} > {run}/sshd-pi{i + 1}.log 2>&1" }) { UseShellExecute = false };
+            var sshd = $"exec /usr/sbin/sshd -D -e -f {conf} > {run}/sshd-pi{i + 1}.log 2>&1";
+            var psi = new ProcessStartInfo("/bin/sh", new[] { "-c", sshd }) { UseShellExecute = false };
+            if (MemoryCgroupOff.Contains(Nodes[i].Name))
+            {
+                // cgroup v1: the enabled column 0 for memory; v2: no memory in the root's controllers.
+                var v1 = Path.Combine(run, "cgroups-memory-off");
+                File.WriteAllText(v1, "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t1\t1\t1\ncpu\t2\t1\t1\nmemory\t0\t1\t0\npids\t3\t1\t1\n");
+                var v2 = Path.Combine(run, "cgroup.controllers-memory-off");
+                File.WriteAllText(v2, "cpuset cpu io pids\n");
+                var mounts = $"mount --bind {v1} /proc/cgroups && " +
+                             $"{{ [ ! -e /sys/fs/cgroup/cgroup.controllers ] || mount --bind {v2} /sys/fs/cgroup/cgroup.controllers; }} && ";
+                psi = new ProcessStartInfo("unshare", new[] { "--mount", "--propagation", "private", "/bin/sh", "-c", mounts + sshd }) { UseShellExecute = false };
+            }
             _sshd.Add(Process.Start(psi)!);
         }
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -216,6 +264,11 @@ public class DeployLab : IDisposable
             p.Dispose();
         }
         _sshd.Clear();
+        if (_kafkaMock is { } mock)
+        {
+            try { if (!mock.HasExited) { mock.Kill(); mock.WaitForExit(5000); } } catch (InvalidOperationException) { }
+            mock.Dispose();
+        }
         Docker?.Dispose();
         if (_userCreated)
         {

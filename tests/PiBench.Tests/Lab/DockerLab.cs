@@ -19,6 +19,9 @@ public sealed class DockerLab : IDisposable
     private readonly List<string> _sockets = new();
     private string? _standInTar;
 
+    /// <summary>Extra files (path in the stand-in image → content) added when the stand-in tar is built.</summary>
+    public Dictionary<string, string> ExtraStandInFiles { get; } = new(StringComparer.Ordinal);
+
     public DockerLab(string root, int nodes, string socketGroup)
     {
         Root = root;
@@ -144,6 +147,16 @@ public sealed class DockerLab : IDisposable
         }
         File.CreateSymbolicLink(Path.Combine(rootfs, "opt/kafka/bin/kafka-topics.sh"), "/standin/kafka-topics.sh");
         File.CreateSymbolicLink(Path.Combine(rootfs, "usr/bin/mc"), "/standin/mc");
+        // The 1.18.1 image's optional jars in $FLINK_HOME/opt (ENABLE_BUILT_IN_PLUGINS links them into plugins/).
+        Directory.CreateDirectory(Path.Combine(rootfs, "opt/flink/opt"));
+        File.WriteAllText(Path.Combine(rootfs, "opt/flink/opt/flink-s3-fs-presto-1.18.1.jar"), "");
+        File.WriteAllText(Path.Combine(rootfs, "opt/flink/opt/flink-s3-fs-hadoop-1.18.1.jar"), "");
+        foreach (var (path, content) in ExtraStandInFiles)
+        {
+            var dest = Path.Combine(rootfs, path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            File.WriteAllText(dest, content);
+        }
         File.SetUnixFileMode(Path.Combine(rootfs, "tmp"), (UnixFileMode)0b1_111_111_111);
         var tar = Path.Combine(Root, "standin-rootfs.tar");
         TarFile.CreateFromDirectory(rootfs, tar, includeBaseDirectory: false);
@@ -156,6 +169,8 @@ public sealed class DockerLab : IDisposable
         var tar = StandInTar();
         foreach (var (image, role) in names.WithRoles)
             Docker(index, $"import --change 'ENV PATH=/usr/bin:/bin' --change 'ENTRYPOINT [\"/standin/{role}\"]' " +
+                          // apache/kafka 3.7.1 declares these volumes (docker/docker_official_images/3.7.1/jvm/Dockerfile)
+                          (role == "kafka" ? "--change 'VOLUME [\"/etc/kafka/secrets\", \"/var/lib/kafka/data\", \"/mnt/shared/config\"]' " : "") +
                           $"--change 'LABEL pibench.test=standin' - {image}", tar);
     }
 

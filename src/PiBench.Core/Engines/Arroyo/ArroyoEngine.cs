@@ -359,7 +359,9 @@ public sealed partial class ArroyoEngine : IStreamEngine
             var live = 0;
             foreach (var node in Settings.NodeAdminUris)
                 if (await NodeAnswersAsync(node, cancellationToken).ConfigureAwait(false)) live++;
-            nodes = live;
+            // A node counts when its daemon answers and the controller holds a registration for it: a daemon that is up
+            // but never registered (wrong controller address, refused) gives no slot.
+            nodes = Math.Min(live, registrations);
         }
         var stale = Math.Max(0, registrations - nodes);
         return

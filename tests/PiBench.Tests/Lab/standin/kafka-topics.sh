@@ -1,6 +1,8 @@
 #!/bin/sh
 # PiBench test stand-in for kafka-topics.sh: --create/--alter/--describe/--list against files in the log dir.
 D=${KAFKA_LOG_DIRS:-/var/lib/kafka/data}/topics; mkdir -p "$D"
+# kafka-run-class.sh takes the JVM heap from KAFKA_HEAP_OPTS: record what this tool would have run with.
+echo "$KAFKA_HEAP_OPTS" > /tmp/kafka-tool-heap
 mode=; topic=; parts=1; bs=
 while [ $# -gt 0 ]; do
   case "$1" in

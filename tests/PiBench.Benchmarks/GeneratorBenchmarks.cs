@@ -189,3 +189,23 @@ public static class GeneratorBenchmarks
         [property: JsonPropertyName("url")] string Url, [property: JsonPropertyName("dateTime")] string DateTime,
         [property: JsonPropertyName("extra")] string Extra);
 }
+
+/// <summary>
+/// Measure-NexmarkGenerator's measurement (GeneratorCapacity.MeasureAsync) as the cmdlet runs it, printed with its
+/// Runtime and Method, for comparison with nexmark-generator (run it from a Debug and a Release build to see the build's
+/// share). PIBENCH_EVENTS: events per stage (default 3,000,000, as in issue 16).
+/// </summary>
+public static class GeneratorCapacityBenchmark
+{
+    public static void RegisterAll() => Program.Register("generator-capacity", async _ =>
+    {
+        var n = Environment.GetEnvironmentVariable("PIBENCH_EVENTS") is { Length: > 0 } v ? long.Parse(v, CultureInfo.InvariantCulture) : 3_000_000;
+        var sources = PiBench.Core.Kafka.NexmarkPayloadSources.Create(new PiBench.Core.Kafka.NexmarkSourceSettings
+        {
+            Profile = "Flink", TotalEvents = n * 2, EventsPerSecond = 0, BaseTime = 1436918400000,
+        });
+        var cap = await PiBench.Core.Kafka.GeneratorCapacity.MeasureAsync(sources, n, 9, null, CancellationToken.None);
+        foreach (var p in cap.GetType().GetProperties())
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Name,-22} {p.GetValue(cap)}"));
+    });
+}

@@ -55,6 +55,13 @@ internal struct ExtraText
         return true;
     }
 
+    /// <summary>The pool slice behind the text, when it lives in the pool.</summary>
+    internal readonly bool TryGetPool(out NexmarkExtraPool pool, out int offset, out int length)
+    {
+        pool = _pool!; offset = _offset; length = _length;
+        return _pool is not null;
+    }
+
     public string Text => _text ??= _pool!.Text.Substring(_offset, _length);
 }
 

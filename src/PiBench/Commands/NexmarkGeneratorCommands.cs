@@ -287,10 +287,15 @@ public sealed class StopNexmarkGeneratorCommand : PiBenchCmdlet
 
 /// <summary>Measures how many Nexmark events per second this host can generate, serialise and produce.</summary>
 /// <remarks>
-/// <para>Times three stages on one core: generation alone, generation plus Kafka-JSON serialisation, and the
-/// whole unthrottled produce path into a fresh embedded broker (the librdkafka mock cluster, in this process).
-/// The stage with the largest cost per event is named as the Bottleneck; SustainableRate is the produce rate.
-/// The embedded broker shares this host's cores: a real broker on Pi1 adds network and disk.</para>
+/// <para>Times three stages: generation alone and generation plus Kafka-JSON serialisation on one dedicated thread
+/// (warmed up, then three interleaved rounds; GenerationRate and SerializationRate are events per CPU second of that
+/// thread, so they say what one core of this host can do even while other processes run; SerializationWallRate is
+/// the same work per wall-clock second), and the whole unthrottled produce path into a fresh embedded broker (the
+/// librdkafka mock cluster, in this process; ProduceRate per wall-clock second, ProduceCpuNsPerEvent the process's
+/// CPU per event). The stage with the largest cost per event is named as the Bottleneck; SustainableRate is the
+/// produce rate. Runtime names the build (a Debug build of PiBench is far slower), the .NET runtime, JIT tiering and
+/// GC mode; Method says how each figure was measured. The embedded broker shares this host's cores: a real broker on
+/// Pi1 adds network and disk.</para>
 /// <para>The measurement topic has -Partitions partitions, else as many as the topology's input topic (kafka.partitions,
 /// else one per worker; the -Topology file, else the default topology). Nothing but the file is read: the cluster is not contacted.</para>
 /// </remarks>

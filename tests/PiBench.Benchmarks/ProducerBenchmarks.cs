@@ -153,7 +153,7 @@ public static class ProducerBenchmarks
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
         if (marks.Sum(m => m.High) != n) throw new InvalidOperationException($"PiBench delivered {marks.Sum(m => m.High)} of {n} (watermarks)");
         return new Side(variant, n / D("wall"), D("cpu") * 1e9 / n, D("hwm") / 1024.0, mock / (double)n,
-            $"{kv["client"]}, partition block {kv["block"]}, {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
+            $"{kv["client"]}, partition block {kv["block"]}, s: setup {kv["setup"]} send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
     }
 
     /// <summary>Parses "live", "replay", "live:block=64", "live:pipelined", "replay:confluent" into run options and a source.</summary>
@@ -212,13 +212,16 @@ public static class ProducerBenchmarks
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { } // reset VmHWM
         var cpu0 = ProcessCpuNs();
         var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var t0 = Stopwatch.GetTimestamp();
         var sw = Stopwatch.StartNew();
         var run = await NexmarkGeneratorRun.StartAsync(o, src, null, CancellationToken.None);
         await run.WaitAsync(CancellationToken.None);
         sw.Stop();
+        var t1 = Stopwatch.GetTimestamp();
+        double F(long ticks) => ticks / (double)Stopwatch.Frequency;
         var cpu = ProcessCpuNs() - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
+            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
     }
 
     private static async Task VsKcat(string[] args)

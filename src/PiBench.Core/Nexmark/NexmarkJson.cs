@@ -337,6 +337,8 @@ internal static class NexmarkKafkaJsonFast
         if (ev.Auction is { } a)
             return 2 * (a.ItemName.Length + a.Description.Length + a.ExtraRef.Length) + 300;
         var b = ev.Bid!;
+        if (b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
+            return cj.Offsets[b.UrlEntry + 1] - cj.Offsets[b.UrlEntry] + 2 * b.ExtraRef.Length + 200;
         return 2 * ((b.Channel?.Length ?? 0) + (b.Url?.Length ?? 0) + b.ExtraRef.Length) + 200;
     }
 
@@ -377,7 +379,15 @@ internal static class NexmarkKafkaJsonFast
             Raw(d, ref n, ",\"bid\":{\"auction\":"u8); Num(d, ref n, b.Auction);
             Raw(d, ref n, ",\"bidder\":"u8); Num(d, ref n, b.Bidder);
             Raw(d, ref n, ",\"price\":"u8); Num(d, ref n, b.Price);
-            if (ev.Profile == NexmarkProfile.Flink)
+            if (ev.Profile == NexmarkProfile.Flink && b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
+            {
+                // the table entry's pre-encoded ,"channel":"..","url":"..": one contiguous copy, no string touched
+                var from = cj.Offsets[b.UrlEntry];
+                var len = cj.Offsets[b.UrlEntry + 1] - from;
+                cj.Bytes.AsSpan(from, len).CopyTo(d[n..]);
+                n += len;
+            }
+            else if (ev.Profile == NexmarkProfile.Flink)
             {
                 Raw(d, ref n, ",\"channel\":"u8); if (!Str(d, ref n, b.Channel)) return false;
                 Raw(d, ref n, ",\"url\":"u8); if (!Str(d, ref n, b.Url)) return false;

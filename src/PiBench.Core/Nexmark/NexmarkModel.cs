@@ -166,6 +166,11 @@ public sealed class Bid
 
     internal ref ExtraText ExtraRef => ref _extra;
 
+    /// <summary>Flink profile: the table <see cref="Channel"/> and <see cref="Url"/> come from, and their entry in it
+    /// (hot channels first, then channel-0 ..); the Kafka JSON writer copies that entry's pre-encoded bytes.</summary>
+    internal NexmarkUrlTable? UrlTable;
+    internal int UrlEntry;
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Bid auction {Auction} bidder {Bidder} price {Price}");
 }
 

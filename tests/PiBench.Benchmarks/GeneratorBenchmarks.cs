@@ -19,7 +19,43 @@ public static class GeneratorBenchmarks
     private const int Events = 1_000_000;
     private const int Rounds = 5;
 
-    public static void RegisterAll() => Program.Register("nexmark-generator", _ => Run());
+    public static void RegisterAll()
+    {
+        Program.Register("nexmark-generator", _ => Run());
+        Program.Register("nexmark-json", _ => JsonOnly());
+    }
+
+    /// <summary>
+    /// Serialisation alone on the same 200,000 pre-generated events (Flink profile): the direct Kafka writer
+    /// (NexmarkJson.WriteKafka) against the Utf8JsonWriter path it replaced (NexmarkJson.WriteKafkaReference), interleaved,
+    /// 7 rounds, CPU time of this thread. Run: ... -- nexmark-json
+    /// </summary>
+    private static Task JsonOnly()
+    {
+        var g = new NexmarkGenerator(new NexmarkConfiguration { BaseTime = NexmarkDefaults.BeamBaseTime });
+        var events = Enumerable.Range(0, 200_000).Select(_ => g.Next()).ToArray();
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        double Time(Action<NexmarkEvent, ArrayBufferWriter<byte>> write)
+        {
+            var c0 = ThreadCpuNs();
+            foreach (var ev in events) { buffer.ResetWrittenCount(); write(ev, buffer); }
+            return (ThreadCpuNs() - c0) / (double)events.Length;
+        }
+        for (var w = 0; w < 3; w++) { Time(NexmarkJson.WriteKafka); Time(NexmarkJson.WriteKafkaReference); }
+        var fast = new List<double>(); var reference = new List<double>();
+        for (var r = 0; r < 7; r++) { fast.Add(Time(NexmarkJson.WriteKafka)); reference.Add(Time(NexmarkJson.WriteKafkaReference)); }
+        var ratios = Enumerable.Range(0, 7).Select(i => fast[i] / reference[i]).Order().ToArray();
+        Console.WriteLine($"Kafka JSON of 200,000 Flink events, 7 interleaved rounds, thread CPU time: direct writer {Median(fast):F0} ns/event, Utf8JsonWriter path {Median(reference):F0} ns/event; ratio {ratios[3]:F2} ({ratios[0]:F2}-{ratios[6]:F2})");
+        return Task.CompletedTask;
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec { public long Sec, Nsec; }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int clock_gettime(int clock, out TimeSpec ts);
+
+    private static long ThreadCpuNs() { clock_gettime(3, out var ts); return ts.Sec * 1_000_000_000L + ts.Nsec; }
 
     private static Task Run()
     {
@@ -188,4 +224,24 @@ public static class GeneratorBenchmarks
         [property: JsonPropertyName("price")] long Price, [property: JsonPropertyName("channel")] string Channel,
         [property: JsonPropertyName("url")] string Url, [property: JsonPropertyName("dateTime")] string DateTime,
         [property: JsonPropertyName("extra")] string Extra);
+}
+
+/// <summary>
+/// Measure-NexmarkGenerator's measurement (GeneratorCapacity.MeasureAsync) as the cmdlet runs it, printed with its
+/// Runtime and Method, for comparison with nexmark-generator (run it from a Debug and a Release build to see the build's
+/// share). PIBENCH_EVENTS: events per stage (default 3,000,000, as in issue 16).
+/// </summary>
+public static class GeneratorCapacityBenchmark
+{
+    public static void RegisterAll() => Program.Register("generator-capacity", async _ =>
+    {
+        var n = Environment.GetEnvironmentVariable("PIBENCH_EVENTS") is { Length: > 0 } v ? long.Parse(v, CultureInfo.InvariantCulture) : 3_000_000;
+        var sources = PiBench.Core.Kafka.NexmarkPayloadSources.Create(new PiBench.Core.Kafka.NexmarkSourceSettings
+        {
+            Profile = "Flink", TotalEvents = n * 2, EventsPerSecond = 0, BaseTime = 1436918400000,
+        });
+        var cap = await PiBench.Core.Kafka.GeneratorCapacity.MeasureAsync(sources, n, 9, null, CancellationToken.None);
+        foreach (var p in cap.GetType().GetProperties())
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Name,-22} {p.GetValue(cap)}"));
+    });
 }

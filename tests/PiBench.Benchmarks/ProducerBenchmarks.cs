@@ -2,6 +2,7 @@ using System.Buffers;
 using HdrHistogram;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using PiBench.Core.Kafka;
 
 namespace PiBench.Benchmarks;
@@ -20,6 +21,7 @@ public static class ProducerBenchmarks
     {
         Program.Register("producer-vs-kcat", VsKcat);
         Program.Register("producer-rate", RateAccuracy);
+        Program.Register("internal-producer-child", Child);
     }
 
     private static long Arg(string[] args, string name, long fallback) =>
@@ -49,21 +51,45 @@ public static class ProducerBenchmarks
         }
     }
 
-    private static async Task<(double Rate, NexmarkGeneratorRun Run)> RunPiBench(EmbeddedKafkaCluster c, string topic, long n, INexmarkPayloadSourceFactory f, bool pipelined = false, int block = 1)
+    // ------------------------------------------------------------------ producer-vs-kcat
+    //
+    // Both producers run as separate processes against the same in-process mock broker, so both pay the same
+    // loopback TCP and the same broker, and both are measured the same way:
+    //   rate       messages / wall time of the producing run (connect, send, final flush until every ack)
+    //   CPU        user + system CPU of the producing process over that run (getrusage), per message
+    //   peak RSS   highest resident set of the producing process (PiBench: VmHWM reset before the measured run;
+    //              kcat: maxrss of the whole short process, GNU time)
+    //   mock CPU   CPU of this process (the mock broker) during the run, per message: what each side's batching costs the broker
+    // The PiBench child warms up (JIT, client) on a throwaway topic first; kcat is warmed by one unmeasured run
+    // (page cache, mock). The order of the sides alternates from repetition to repetition.
+
+    private const string ChildPrefix = "RESULT ";
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
     {
-        var sw = Stopwatch.StartNew();
-        var run = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
-        {
-            BootstrapServers = c.BootstrapServers, Topic = topic, EventsPerSecond = 0, TotalEvents = n, PipelineGeneration = pipelined, PartitionBlock = block,
-        }, f, null, CancellationToken.None);
-        await run.WaitAsync(CancellationToken.None);
-        sw.Stop();
-        if (Environment.GetEnvironmentVariable("PIBENCH_VERBOSE") == "1")
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {topic}: wall {sw.Elapsed.TotalSeconds:F3} s, first to last send {n / run.AchievedRate:F3} s (send rate {run.AchievedRate:N0}/s), start to end {run.DurationSeconds:F3} s, last send to flushed {(run.FlushedTicks - run.LastSendTicks) / (double)Stopwatch.Frequency:F3} s, close {(run.ClosedTicks - run.FlushedTicks) / (double)Stopwatch.Frequency:F3} s, client {run.Client}"));
-        if (run.Acknowledged != n) throw new InvalidOperationException($"PiBench run {run.State}: {run.Acknowledged}/{n} acknowledged, {run.Error}");
-        return (n / sw.Elapsed.TotalSeconds, run);
+        public long UtimeSec, UtimeUsec, StimeSec, StimeUsec, MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NvCsw, NivCsw;
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getrusage(int who, out RUsage usage);
+
+    /// <summary>User + system CPU of this process so far, in nanoseconds.</summary>
+    private static long ProcessCpuNs()
+    {
+        if (getrusage(0 /* RUSAGE_SELF */, out var u) != 0) throw new InvalidOperationException("getrusage failed");
+        return (u.UtimeSec + u.StimeSec) * 1_000_000_000L + (u.UtimeUsec + u.StimeUsec) * 1000L;
+    }
+
+    private static long ProcStatusKb(string field)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        return -1;
+    }
+
+    private sealed record Side(string Name, double Rate, double CpuNsPerEvent, double PeakRssMb, double MockNsPerEvent, string Note);
 
     private static double Median(IEnumerable<double> xs)
     {
@@ -71,75 +97,216 @@ public static class ProducerBenchmarks
         return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
     }
 
-    private static double RunKcat(EmbeddedKafkaCluster c, string topic, string file, long n)
+    private static string[] KcatSettings => new[] { "acks=all", "enable.idempotence=true", "linger.ms=20", "batch.size=1000000",
+        "compression.type=lz4", "queue.buffering.max.messages=500000", "message.timeout.ms=30000" };
+
+    private static Side RunKcat(EmbeddedKafkaCluster c, string topic, string file, long n)
     {
-        var psi = new ProcessStartInfo("kcat")
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        foreach (var a in new[] { "-P", "-b", c.BootstrapServers, "-t", topic, "-l",
-                     "-X", "acks=all", "-X", "enable.idempotence=true", "-X", "linger.ms=20", "-X", "batch.size=1000000",
-                     "-X", "compression.type=lz4", "-X", "queue.buffering.max.messages=500000", file })
-            psi.ArgumentList.Add(a);
-        var sw = Stopwatch.StartNew();
+        var timeFile = Path.Combine(Path.GetTempPath(), $"pibench-kcat-time-{Environment.ProcessId}.txt");
+        var psi = new ProcessStartInfo("/usr/bin/time") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "-o", timeFile, "-f", "%e %U %S %M", "kcat", "-P", "-b", c.BootstrapServers, "-t", topic, "-l" }) psi.ArgumentList.Add(a);
+        foreach (var x in KcatSettings) { psi.ArgumentList.Add("-X"); psi.ArgumentList.Add(x); }
+        psi.ArgumentList.Add(file);
+        var mock0 = ProcessCpuNs();
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("kcat did not start");
         var err = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(); throw new TimeoutException("kcat did not finish in 5 minutes"); }
-        sw.Stop();
+        var mock = ProcessCpuNs() - mock0;
         if (p.ExitCode != 0) throw new InvalidOperationException($"kcat exited {p.ExitCode}: {err.Result}");
+        var t = File.ReadAllText(timeFile).Trim().Split('\n')[^1].Split(' ');
+        File.Delete(timeFile);
+        double wall = double.Parse(t[0], CultureInfo.InvariantCulture), cpu = double.Parse(t[1], CultureInfo.InvariantCulture) + double.Parse(t[2], CultureInfo.InvariantCulture);
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
         var high = marks.Sum(m => m.High);
         if (high != n) throw new InvalidOperationException($"kcat delivered {high} of {n} (watermarks)");
-        return n / sw.Elapsed.TotalSeconds;
+        return new Side("kcat", n / wall, cpu * 1e9 / n, long.Parse(t[3], CultureInfo.InvariantCulture) / 1024.0, mock / (double)n, "whole process (GNU time)");
+    }
+
+    private static Side RunPiBenchChild(EmbeddedKafkaCluster c, string topic, string warmTopic, string file, long n, string variant)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(typeof(ProducerBenchmarks).Assembly.Location);
+        psi.ArgumentList.Add("internal-producer-child");
+        psi.Environment["PIBENCH_CHILD_BOOTSTRAP"] = c.BootstrapServers;
+        psi.Environment["PIBENCH_CHILD_TOPIC"] = topic;
+        psi.Environment["PIBENCH_CHILD_WARM_TOPIC"] = warmTopic;
+        psi.Environment["PIBENCH_CHILD_FILE"] = file;
+        psi.Environment["PIBENCH_CHILD_N"] = n.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["PIBENCH_CHILD_VARIANT"] = variant;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("the PiBench child did not start");
+        var err = p.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) is not null && line != "READY") { }
+        if (line is null) throw new InvalidOperationException("the PiBench child ended before it was ready: " + err.Result);
+        var mock0 = ProcessCpuNs();
+        p.StandardInput.WriteLine("go");
+        p.StandardInput.Flush();
+        string? result = null;
+        while ((line = p.StandardOutput.ReadLine()) is not null) if (line.StartsWith(ChildPrefix, StringComparison.Ordinal)) { result = line; break; }
+        var mock = ProcessCpuNs() - mock0;
+        p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(); throw new TimeoutException("the PiBench child did not finish"); }
+        if (result is null || p.ExitCode != 0) throw new InvalidOperationException($"the PiBench child failed ({p.ExitCode}): {err.Result}");
+        var kv = result[ChildPrefix.Length..].Split(' ').Select(x => x.Split('=', 2)).ToDictionary(x => x[0], x => x[1]);
+        double D(string k) => double.Parse(kv[k], CultureInfo.InvariantCulture);
+        if (D("acked") != n || D("sent") != D("acked") + D("failed")) throw new InvalidOperationException("PiBench run incomplete: " + result);
+        var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
+        if (marks.Sum(m => m.High) != n) throw new InvalidOperationException($"PiBench delivered {marks.Sum(m => m.High)} of {n} (watermarks)");
+        return new Side(variant, n / D("wall"), D("cpu") * 1e9 / n, D("hwm") / 1024.0, mock / (double)n,
+            $"{kv["client"]}, partition block {kv["block"]}, s: setup {kv["setup"]} send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
+    }
+
+    /// <summary>Parses "live", "replay", "live:block=64", "live:pipelined", "replay:confluent" into run options and a source.</summary>
+    private static (ProducerRunOptions Options, INexmarkPayloadSourceFactory Source) ChildVariant(string variant, long n, string file)
+    {
+        var parts = variant.Split(':');
+        var o = new ProducerRunOptions { EventsPerSecond = 0, TotalEvents = n };
+        foreach (var opt in parts.Skip(1))
+        {
+            var kv = opt.Split('=', 2);
+            switch (kv[0])
+            {
+                case "block": o.PartitionBlock = int.Parse(kv[1], CultureInfo.InvariantCulture); break;
+                case "pipelined": o.PipelineGeneration = true; break;
+                case "confluent": o.NativeClient = false; break;
+                default: throw new ArgumentException("unknown variant option " + opt);
+            }
+        }
+        INexmarkPayloadSourceFactory src = parts[0] switch
+        {
+            "replay" => new Replay(File.ReadLines(file).Take((int)n).Select(System.Text.Encoding.UTF8.GetBytes).ToList()),
+            "live" => Nexmark(n),
+            _ => throw new ArgumentException("unknown variant " + variant),
+        };
+        return (o, src);
+    }
+
+    private static async Task Child(string[] args)
+    {
+        string E(string k) => Environment.GetEnvironmentVariable(k) ?? throw new InvalidOperationException(k + " is not set");
+        var n = long.Parse(E("PIBENCH_CHILD_N"), CultureInfo.InvariantCulture);
+        var bootstrap = E("PIBENCH_CHILD_BOOTSTRAP");
+        // warm-up on throwaway topics (JIT tiers, the Kafka client, the source): runs of 100,000 events until one run
+        // makes the JIT compile almost nothing (tiering promotes a method only after call counting has started, so one
+        // run followed by a pause is not enough), at most 6 runs
+        var warmN = Math.Min(n, 100_000);
+        var warmRuns = 0;
+        for (var w = 0; w < 6; w++)
+        {
+            var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var (wo, ws) = ChildVariant(E("PIBENCH_CHILD_VARIANT"), warmN, E("PIBENCH_CHILD_FILE"));
+            wo.BootstrapServers = bootstrap; wo.Topic = E("PIBENCH_CHILD_WARM_TOPIC");
+            var warm = await NexmarkGeneratorRun.StartAsync(wo, ws, null, CancellationToken.None);
+            await warm.WaitAsync(CancellationToken.None);
+            if (warm.GetError() is { } we) throw we;
+            Thread.Sleep(500); // background compiles finish
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - jit0;
+            warmRuns = w + 1;
+            if (w >= 1 && compiled < 10) break;
+        }
+        var (o, src) = ChildVariant(E("PIBENCH_CHILD_VARIANT"), n, E("PIBENCH_CHILD_FILE"));
+        o.BootstrapServers = bootstrap; o.Topic = E("PIBENCH_CHILD_TOPIC");
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        Console.WriteLine("READY");
+        Console.In.ReadLine();
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { } // reset VmHWM
+        var cpu0 = ProcessCpuNs();
+        var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var t0 = Stopwatch.GetTimestamp();
+        var sw = Stopwatch.StartNew();
+        var run = await NexmarkGeneratorRun.StartAsync(o, src, null, CancellationToken.None);
+        await run.WaitAsync(CancellationToken.None);
+        sw.Stop();
+        var t1 = Stopwatch.GetTimestamp();
+        double F(long ticks) => ticks / (double)Stopwatch.Frequency;
+        var cpu = ProcessCpuNs() - cpu0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
     }
 
     private static async Task VsKcat(string[] args)
     {
         var n = Arg(args, "PIBENCH_EVENTS", 500_000);
-        Console.WriteLine($"{n:N0} Nexmark Flink-profile Kafka-JSON messages, 9 partitions, 1 mock broker, acks=all idempotent linger 20 ms 1 MB lz4");
+        var reps = (int)Arg(args, "PIBENCH_REPS", 3);
+        var variants = (Environment.GetEnvironmentVariable("PIBENCH_VARIANTS") is { Length: > 0 } v ? v : "replay,live").Split(',', StringSplitOptions.TrimEntries);
+        Console.WriteLine($"{n:N0} Nexmark Flink-profile Kafka-JSON messages, 9 partitions, 1 mock broker (librdkafka {Confluent.Kafka.Library.VersionString}, in this process); both producers are separate processes");
+        Console.WriteLine($"producer settings on both sides: {string.Join(" ", KcatSettings)}; kcat -P -l (keyless: librdkafka's sticky partitioner), PiBench: its own partition assignment");
+        Console.WriteLine($"kcat: {FirstLine("kcat", "-V")}; host: {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}");
         var file = Path.Combine(Path.GetTempPath(), $"pibench-kcat-{Environment.ProcessId}.jsonl");
-        var messages = new List<byte[]>((int)n);
         var buf = new ArrayBufferWriter<byte>();
         var src = Nexmark(n).Create();
         await using (var fs = File.Create(file))
         {
-            while (messages.Count < n)
+            for (long i = 0; i < n; i++)
             {
                 buf.ResetWrittenCount();
                 if (!src.TryNext(buf, out _)) break;
-                var m = buf.WrittenSpan.ToArray();
-                if (m.Contains((byte)'\n')) throw new InvalidOperationException("a message contains a newline");
-                messages.Add(m);
-                fs.Write(m);
+                if (buf.WrittenSpan.Contains((byte)'\n')) throw new InvalidOperationException("a message contains a newline");
+                fs.Write(buf.WrittenSpan);
                 fs.WriteByte((byte)'\n');
             }
         }
         try
         {
-            var reps = (int)Arg(args, "PIBENCH_REPS", 3);
-            var rows = new List<(double K, double R, double L, double P, double B)>();
+            var rows = new List<Dictionary<string, Side>>();
+            using (var c = EmbeddedKafkaCluster.Start(1))
+            {
+                c.CreateTopic("warm-kcat", 9, 1);
+                RunKcat(c, "warm-kcat", file, n); // page cache, mock
+            }
             for (var rep = 1; rep <= reps; rep++)
             {
-                // each rep: kcat and the three PiBench variants back to back on one fresh cluster, so they share its load
                 using var c = EmbeddedKafkaCluster.Start(1);
-                foreach (var t in new[] { "kcat", "replay", "live", "piped", "block" }) c.CreateTopic(t, 9, 1);
-                var kcat = RunKcat(c, "kcat", file, n);
-                var (replay, _) = await RunPiBench(c, "replay", n, new Replay(messages));
-                var (live, _) = await RunPiBench(c, "live", n, Nexmark(n));
-                var (piped, _) = await RunPiBench(c, "piped", n, Nexmark(n), pipelined: true);
-                var (blocked, _) = await RunPiBench(c, "block", n, Nexmark(n), block: 1024);
-                rows.Add((kcat, replay, live, piped, blocked));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"rep {rep}: kcat {kcat,9:N0}/s | replay {replay,9:N0}/s = {replay / kcat:F2}x | live {live,9:N0}/s = {live / kcat:F2}x | live pipelined {piped,9:N0}/s = {piped / kcat:F2}x | live, 1024-event partition blocks {blocked,9:N0}/s = {blocked / kcat:F2}x"));
+                var order = new[] { "kcat" }.Concat(variants).ToList();
+                if (rep % 2 == 0) order.Reverse();
+                var row = new Dictionary<string, Side>();
+                foreach (var side in order)
+                {
+                    var topic = $"t{rep}-{row.Count}";
+                    c.CreateTopic(topic, 9, 1);
+                    if (side == "kcat") row[side] = RunKcat(c, topic, file, n);
+                    else { c.CreateTopic(topic + "-warm", 9, 1); row[side] = RunPiBenchChild(c, topic, topic + "-warm", file, n, side); }
+                }
+                rows.Add(row);
+                var k = row["kcat"];
+                Console.WriteLine($"rep {rep} (order {string.Join(", ", order)}):");
+                foreach (var side in new[] { "kcat" }.Concat(variants))
+                {
+                    var s = row[side];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {side,-22} {s.Rate,9:N0} msg/s = {s.Rate / k.Rate,5:F2}x  CPU {s.CpuNsPerEvent,6:F0} ns/msg = {s.CpuNsPerEvent / k.CpuNsPerEvent,5:F2}x  peak RSS {s.PeakRssMb,6:F0} MB  mock CPU {s.MockNsPerEvent,5:F0} ns/msg  ({s.Note})"));
+                }
             }
-            var med = (k: Median(rows.Select(r => r.K)), r: Median(rows.Select(r => r.R / r.K)), l: Median(rows.Select(r => r.L / r.K)), p: Median(rows.Select(r => r.P / r.K)), b: Median(rows.Select(r => r.B / r.K)));
+            Console.WriteLine($"median of {reps} (min-max of the per-repetition ratios), each ratio against kcat in the same repetition:");
+            var kr = Median(rows.Select(r => r["kcat"].Rate));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median of {reps}: kcat {med.k:N0} msg/s; PiBench replay {med.r:F2}x, live generator {med.l:F2}x, live pipelined {med.p:F2}x, live with 1024-event partition blocks {med.b:F2}x (goal >= 0.90x); load {File.ReadAllText("/proc/loadavg").Trim()}"));
+                $"  kcat                   {kr,9:N0} msg/s  CPU {Median(rows.Select(r => r["kcat"].CpuNsPerEvent)),6:F0} ns/msg  peak RSS {Median(rows.Select(r => r["kcat"].PeakRssMb)),6:F0} MB"));
+            foreach (var side in variants)
+            {
+                var rr = rows.Select(r => r[side].Rate / r["kcat"].Rate).ToArray();
+                var cr = rows.Select(r => r[side].CpuNsPerEvent / r["kcat"].CpuNsPerEvent).ToArray();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  PiBench {side,-14} rate {Median(rr):F2}x ({rr.Min():F2}-{rr.Max():F2})  CPU/msg {Median(cr):F2}x ({cr.Min():F2}-{cr.Max():F2}) = {Median(rows.Select(r => r[side].CpuNsPerEvent)):F0} ns  peak RSS {Median(rows.Select(r => r[side].PeakRssMb)):F0} MB"));
+            }
+            Console.WriteLine($"goal: live >= 0.90x, replay >= 1.00x of kcat's rate; load {File.ReadAllText("/proc/loadavg").Trim()}");
         }
         finally
         {
             File.Delete(file);
         }
+    }
+
+    private static string FirstLine(string exe, string arg)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(exe, arg) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var all = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return all.Split('\n').FirstOrDefault(l => l.Contains("librdkafka", StringComparison.Ordinal))?.Trim() ?? all.Split('\n')[0].Trim();
+        }
+        catch (System.ComponentModel.Win32Exception) { return "not installed"; }
     }
 
     private static async Task RateAccuracy(string[] args)

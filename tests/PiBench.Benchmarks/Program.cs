@@ -3,6 +3,7 @@ namespace PiBench.Benchmarks;
 /// <summary>
 /// Entry point: each benchmark measures PiBench against a reference in the same run and prints the ratio.
 /// Usage: dotnet run -c Release --project tests/PiBench.Benchmarks -- [benchmark-name ...]
+/// Names starting with "internal-" are helpers other benchmarks start as child processes; they are not run by default.
 /// </summary>
 public static class Program
 {
@@ -16,7 +17,7 @@ public static class Program
         foreach (var t in typeof(Program).Assembly.GetTypes())
             if (t.GetMethod("RegisterAll", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is { } m && t != typeof(Program))
                 m.Invoke(null, null);
-        var names = args.Length == 0 ? Benchmarks.Keys.OrderBy(k => k).ToArray() : args;
+        var names = args.Length == 0 ? Benchmarks.Keys.Where(k => !k.StartsWith("internal-", StringComparison.Ordinal)).OrderBy(k => k).ToArray() : args;
         if (Benchmarks.Count == 0) { Console.WriteLine("no benchmarks registered"); return 0; }
         foreach (var name in names)
         {

@@ -90,7 +90,7 @@ public sealed class NexmarkGeneratorCommandTests(ModuleFixture fx)
         var r = fx.Run("""
             $k = Start-EmbeddedKafka
             $null = $k | Initialize-NexmarkTopic -Topic exact -Partitions 3
-            $run = Start-NexmarkGenerator -Topic exact -BootstrapServers $k.BootstrapServers -EventsPerSecond 0 -TotalEvents 9001
+            $run = Start-NexmarkGenerator -Topic exact -BootstrapServers $k.BootstrapServers -EventsPerSecond 0 -TotalEvents 9001 -PartitionBlock 1
             $run.IsFinished
             $run | Wait-NexmarkGenerator -Timeout 60
             $k | Stop-EmbeddedKafka

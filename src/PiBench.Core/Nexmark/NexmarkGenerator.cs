@@ -354,6 +354,7 @@ public sealed class NexmarkGenerator
         long price = NextPrice(ref rng);
 
         string? channel = null, url = null;
+        var entry = -1;
         if (_urls is not null) // Flink profile only
         {
             if (rng.NextInt(2) > 0)
@@ -361,17 +362,19 @@ public sealed class NexmarkGenerator
                 int i = rng.NextInt(NexmarkWords.HotChannels.Length);
                 channel = NexmarkWords.HotChannels[i];
                 url = _urls.HotUrls[i];
+                entry = i;
             }
             else
             {
                 int c = rng.NextInt(NexmarkDefaults.ChannelsNumber);
                 channel = _urls.ChannelNames[c];
                 url = _urls.ChannelUrls[c];
+                entry = NexmarkWords.HotChannels.Length + c;
             }
             bidder += NexmarkDefaults.FirstPersonId; // added a second time: upstream nexmark-flink behaviour (spec 5.3)
         }
         var extra = NextExtra(ref rng, 32, _avgBid);
-        return new Bid(auction, bidder, price, channel, url, eventTs, extra);
+        return new Bid(auction, bidder, price, channel, url, eventTs, extra) { UrlTable = _urls, UrlEntry = entry };
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers (6)

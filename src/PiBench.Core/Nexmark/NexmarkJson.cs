@@ -82,13 +82,27 @@ public static class NexmarkJson
     /// <c>{"event_type":2,"person":null,"auction":null,"bid":{"auction":1012,...,"dateTime":"2015-07-15 00:00:00",...}}</c>.
     /// Beam-profile bids have no <c>channel</c> / <c>url</c> (release-0.1 schema).
     /// </summary>
-    public static void WriteKafka(NexmarkEvent ev, IBufferWriter<byte> output) => Write(ev, NexmarkJsonShape.Kafka, output);
+    public static void WriteKafka(NexmarkEvent ev, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(ev);
+        ArgumentNullException.ThrowIfNull(output);
+        if (!NexmarkKafkaJsonFast.TryWrite(ev, output)) WriteWithUtf8JsonWriter(ev, NexmarkJsonShape.Kafka, output);
+    }
+
+    /// <summary>The Kafka shape through <see cref="Utf8JsonWriter"/> only (the reference the fast path is tested against).</summary>
+    internal static void WriteKafkaReference(NexmarkEvent ev, IBufferWriter<byte> output) => WriteWithUtf8JsonWriter(ev, NexmarkJsonShape.Kafka, output);
 
     /// <summary>Appends the reference-vector line of <paramref name="ev"/> (no trailing newline) to <paramref name="output"/>.</summary>
     public static void WriteVector(NexmarkEvent ev, IBufferWriter<byte> output) => Write(ev, NexmarkJsonShape.Vector, output);
 
     /// <summary>Appends <paramref name="ev"/> in <paramref name="shape"/> (no trailing newline) to <paramref name="output"/>.</summary>
     public static void Write(NexmarkEvent ev, NexmarkJsonShape shape, IBufferWriter<byte> output)
+    {
+        if (shape == NexmarkJsonShape.Kafka) WriteKafka(ev, output);
+        else WriteWithUtf8JsonWriter(ev, shape, output);
+    }
+
+    private static void WriteWithUtf8JsonWriter(NexmarkEvent ev, NexmarkJsonShape shape, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(ev);
         ArgumentNullException.ThrowIfNull(output);
@@ -287,4 +301,215 @@ public sealed class NexmarkJsonWriter
 
     /// <summary>The JSON of <paramref name="ev"/> as a new array (for APIs that keep the bytes, e.g. a Kafka message value).</summary>
     public byte[] SerializeToArray(NexmarkEvent ev) => Serialize(ev).ToArray();
+}
+
+/// <summary>
+/// The Kafka shape written straight into the output span, without <see cref="Utf8JsonWriter"/>'s per-value escape
+/// scans and UTF-16 transcoding: property names are constant bytes, numbers are formatted with
+/// <see cref="System.Buffers.Text.Utf8Formatter"/> (the same "G" format Utf8JsonWriter uses), strings that are printable
+/// ASCII are narrowed as is, with <c>\</c> and <c>"</c> escaped like the relaxed encoder does. The Flink "extra" text
+/// is copied from the pool bytes; the pool is checked once to hold only printable ASCII and the positions of its
+/// backslashes (its alphabet 'H'..'z' contains the backslash) and quotes are listed once, so a slice is copied in runs
+/// between them, without a scan. Anything else (a control character, DEL,
+/// non-ASCII) makes <see cref="TryWrite"/> return false before anything is committed, and the caller writes the
+/// event through Utf8JsonWriter: the bytes are identical either way (NexmarkJsonTests compares both paths).
+/// </summary>
+internal static class NexmarkKafkaJsonFast
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NexmarkExtraPool, object> s_poolEscapes = new();
+    private static readonly object s_no = new();
+
+    public static bool TryWrite(NexmarkEvent ev, IBufferWriter<byte> output)
+    {
+        var bound = 160 + Bound(ev);
+        var span = output.GetSpan(bound);
+        var n = 0;
+        if (!TryWriteCore(ev, span, ref n)) return false;
+        output.Advance(n);
+        return true;
+    }
+
+    private static int Bound(NexmarkEvent ev)
+    {
+        // every string byte may double (\\), numbers take at most 20 bytes, a timestamp 23
+        if (ev.Person is { } p)
+            return 2 * (p.Name.Length + p.EmailAddress.Length + p.CreditCard.Length + p.City.Length + p.State.Length + p.ExtraRef.Length) + 200;
+        if (ev.Auction is { } a)
+            return 2 * (a.ItemName.Length + a.Description.Length + a.ExtraRef.Length) + 300;
+        var b = ev.Bid!;
+        if (b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
+            return cj.Offsets[b.UrlEntry + 1] - cj.Offsets[b.UrlEntry] + 2 * b.ExtraRef.Length + 200;
+        return 2 * ((b.Channel?.Length ?? 0) + (b.Url?.Length ?? 0) + b.ExtraRef.Length) + 200;
+    }
+
+    private static bool TryWriteCore(NexmarkEvent ev, Span<byte> d, ref int n)
+    {
+        Raw(d, ref n, "{\"event_type\":"u8);
+        Num(d, ref n, (int)ev.EventType);
+        if (ev.Person is { } p)
+        {
+            Raw(d, ref n, ",\"person\":{\"id\":"u8); Num(d, ref n, p.Id);
+            Raw(d, ref n, ",\"name\":"u8); if (!Str(d, ref n, p.Name)) return false;
+            Raw(d, ref n, ",\"emailAddress\":"u8); if (!Str(d, ref n, p.EmailAddress)) return false;
+            Raw(d, ref n, ",\"creditCard\":"u8); if (!Str(d, ref n, p.CreditCard)) return false;
+            Raw(d, ref n, ",\"city\":"u8); if (!Str(d, ref n, p.City)) return false;
+            Raw(d, ref n, ",\"state\":"u8); if (!Str(d, ref n, p.State)) return false;
+            Raw(d, ref n, ",\"dateTime\":"u8); Time(d, ref n, p.DateTime);
+            Raw(d, ref n, ",\"extra\":"u8); if (!Extra(d, ref n, ref p.ExtraRef)) return false;
+            Raw(d, ref n, "}"u8);
+        }
+        else Raw(d, ref n, ",\"person\":null"u8);
+        if (ev.Auction is { } a)
+        {
+            Raw(d, ref n, ",\"auction\":{\"id\":"u8); Num(d, ref n, a.Id);
+            Raw(d, ref n, ",\"itemName\":"u8); if (!Str(d, ref n, a.ItemName)) return false;
+            Raw(d, ref n, ",\"description\":"u8); if (!Str(d, ref n, a.Description)) return false;
+            Raw(d, ref n, ",\"initialBid\":"u8); Num(d, ref n, a.InitialBid);
+            Raw(d, ref n, ",\"reserve\":"u8); Num(d, ref n, a.Reserve);
+            Raw(d, ref n, ",\"dateTime\":"u8); Time(d, ref n, a.DateTime);
+            Raw(d, ref n, ",\"expires\":"u8); Time(d, ref n, a.Expires);
+            Raw(d, ref n, ",\"seller\":"u8); Num(d, ref n, a.Seller);
+            Raw(d, ref n, ",\"category\":"u8); Num(d, ref n, a.Category);
+            Raw(d, ref n, ",\"extra\":"u8); if (!Extra(d, ref n, ref a.ExtraRef)) return false;
+            Raw(d, ref n, "}"u8);
+        }
+        else Raw(d, ref n, ",\"auction\":null"u8);
+        if (ev.Bid is { } b)
+        {
+            Raw(d, ref n, ",\"bid\":{\"auction\":"u8); Num(d, ref n, b.Auction);
+            Raw(d, ref n, ",\"bidder\":"u8); Num(d, ref n, b.Bidder);
+            Raw(d, ref n, ",\"price\":"u8); Num(d, ref n, b.Price);
+            if (ev.Profile == NexmarkProfile.Flink && b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
+            {
+                // the table entry's pre-encoded ,"channel":"..","url":"..": one contiguous copy, no string touched
+                var from = cj.Offsets[b.UrlEntry];
+                var len = cj.Offsets[b.UrlEntry + 1] - from;
+                cj.Bytes.AsSpan(from, len).CopyTo(d[n..]);
+                n += len;
+            }
+            else if (ev.Profile == NexmarkProfile.Flink)
+            {
+                Raw(d, ref n, ",\"channel\":"u8); if (!Str(d, ref n, b.Channel)) return false;
+                Raw(d, ref n, ",\"url\":"u8); if (!Str(d, ref n, b.Url)) return false;
+            }
+            Raw(d, ref n, ",\"dateTime\":"u8); Time(d, ref n, b.DateTime);
+            Raw(d, ref n, ",\"extra\":"u8); if (!Extra(d, ref n, ref b.ExtraRef)) return false;
+            Raw(d, ref n, "}}"u8);
+        }
+        else Raw(d, ref n, ",\"bid\":null}"u8);
+        return true;
+    }
+
+    // inlined, so each literal's length is a constant and the copy is unrolled instead of a Memmove call
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Raw(Span<byte> d, ref int n, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(d[n..]);
+        n += bytes.Length;
+    }
+
+    private static void Num(Span<byte> d, ref int n, long value)
+    {
+        System.Buffers.Text.Utf8Formatter.TryFormat(value, d[n..], out var w);
+        n += w;
+    }
+
+    [ThreadStatic] private static long t_tsMs;
+    [ThreadStatic] private static byte[]? t_ts;
+    [ThreadStatic] private static int t_tsLength;
+
+    private static void Time(Span<byte> d, ref int n, long epochMs)
+    {
+        var cache = t_ts;
+        if (cache is null) { t_ts = cache = new byte[23]; t_tsMs = epochMs; t_tsLength = NexmarkJson.FormatTimestamp(epochMs, cache); }
+        else if (t_tsMs != epochMs) { t_tsLength = NexmarkJson.FormatTimestamp(epochMs, cache); t_tsMs = epochMs; }
+        d[n++] = (byte)'"';
+        cache.AsSpan(0, t_tsLength).CopyTo(d[n..]);
+        n += t_tsLength;
+        d[n++] = (byte)'"';
+    }
+
+    /// <summary>A string value: printable ASCII with '"' and '\\' escaped; false for anything else.</summary>
+    private static bool Str(Span<byte> d, ref int n, string? s)
+    {
+        if (s is null) { Raw(d, ref n, "null"u8); return true; }
+        var chars = s.AsSpan();
+        if (chars.IndexOfAnyExceptInRange(' ', '~') >= 0) return false;
+        d[n++] = (byte)'"';
+        while (true)
+        {
+            var i = chars.IndexOfAny('"', '\\');
+            var run = i < 0 ? chars : chars[..i];
+            System.Text.Ascii.FromUtf16(run, d[n..], out var w);
+            n += w;
+            if (i < 0) break;
+            d[n++] = (byte)'\\';
+            d[n++] = (byte)chars[i];
+            chars = chars[(i + 1)..];
+        }
+        d[n++] = (byte)'"';
+        return true;
+    }
+
+    private static bool Extra(Span<byte> d, ref int n, ref ExtraText extra)
+    {
+        if (!extra.TryGetPool(out var pool, out var offset, out var length)) return Str(d, ref n, extra.Text);
+        var index = EscapesOf(pool);
+        if (index is null) return Str(d, ref n, extra.Text);
+        var escapes = index.Positions;
+        var bytes = pool.Utf8;
+        d[n++] = (byte)'"';
+        // the pool's escape positions are known: find the first inside the slice, copy the runs between them
+        var k = index.FirstAtOrAfterBlock[offset >> EscapeIndex.BlockShift];
+        while (k < escapes.Length && escapes[k] < offset) k++;
+        var end = offset + length;
+        var at = offset;
+        for (; k < escapes.Length && escapes[k] < end; k++)
+        {
+            var e = escapes[k];
+            bytes.AsSpan(at, e - at).CopyTo(d[n..]);
+            n += e - at;
+            d[n++] = (byte)'\\';
+            d[n++] = bytes[e];
+            at = e + 1;
+        }
+        bytes.AsSpan(at, end - at).CopyTo(d[n..]);
+        n += end - at;
+        d[n++] = (byte)'"';
+        return true;
+    }
+
+    /// <summary>Sorted positions of '"' and '\\' in the pool, and per 64-byte block the first of them at or after the block.</summary>
+    private sealed class EscapeIndex
+    {
+        public const int BlockShift = 6;
+        public required int[] Positions;
+        public required int[] FirstAtOrAfterBlock;
+    }
+
+    /// <summary>The pool's escape index, or null when the pool holds anything but printable ASCII.</summary>
+    private static EscapeIndex? EscapesOf(NexmarkExtraPool pool)
+    {
+        if (!s_poolEscapes.TryGetValue(pool, out var v))
+        {
+            var bytes = pool.Utf8;
+            if (bytes.AsSpan().IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0) v = s_no;
+            else
+            {
+                var list = new List<int>();
+                for (var i = 0; i < bytes.Length; i++) if (bytes[i] is (byte)'"' or (byte)'\\') list.Add(i);
+                var positions = list.ToArray();
+                var first = new int[(bytes.Length >> EscapeIndex.BlockShift) + 2];
+                var k = 0;
+                for (var b = 0; b < first.Length; b++)
+                {
+                    while (k < positions.Length && positions[k] < b << EscapeIndex.BlockShift) k++;
+                    first[b] = k;
+                }
+                v = new EscapeIndex { Positions = positions, FirstAtOrAfterBlock = first };
+            }
+            s_poolEscapes.AddOrUpdate(pool, v);
+        }
+        return v as EscapeIndex;
+    }
 }

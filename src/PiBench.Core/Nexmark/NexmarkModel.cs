@@ -55,6 +55,13 @@ internal struct ExtraText
         return true;
     }
 
+    /// <summary>The pool slice behind the text, when it lives in the pool.</summary>
+    internal readonly bool TryGetPool(out NexmarkExtraPool pool, out int offset, out int length)
+    {
+        pool = _pool!; offset = _offset; length = _length;
+        return _pool is not null;
+    }
+
     public string Text => _text ??= _pool!.Text.Substring(_offset, _length);
 }
 
@@ -158,6 +165,11 @@ public sealed class Bid
     public string Extra => _extra.Text;
 
     internal ref ExtraText ExtraRef => ref _extra;
+
+    /// <summary>Flink profile: the table <see cref="Channel"/> and <see cref="Url"/> come from, and their entry in it
+    /// (hot channels first, then channel-0 ..); the Kafka JSON writer copies that entry's pre-encoded bytes.</summary>
+    internal NexmarkUrlTable? UrlTable;
+    internal int UrlEntry;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Bid auction {Auction} bidder {Bidder} price {Price}");
 }

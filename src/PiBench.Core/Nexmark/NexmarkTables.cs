@@ -125,6 +125,56 @@ internal sealed class NexmarkUrlTable
         }
     }
 
+    private (byte[] Bytes, int[] Offsets)? _channelJson;
+    private bool _channelJsonBuilt;
+
+    /// <summary>
+    /// Per entry (the hot channels, then channel-0 ..) the Kafka JSON bytes <c>,"channel":"..","url":".."</c> with '"' and
+    /// '\\' escaped, in one array (entry e is Bytes[Offsets[e] .. Offsets[e + 1]]); null when a name or URL is not
+    /// printable ASCII (then the writer encodes the strings itself). Built once, on first use.
+    /// </summary>
+    public (byte[] Bytes, int[] Offsets)? ChannelJson
+    {
+        get
+        {
+            if (Volatile.Read(ref _channelJsonBuilt)) return _channelJson;
+            lock (this)
+            {
+                if (_channelJsonBuilt) return _channelJson;
+                var names = NexmarkWords.HotChannels.Concat(ChannelNames).ToArray();
+                var urls = HotUrls.Concat(ChannelUrls).ToArray();
+                var bytes = new List<byte>(urls.Length * 110);
+                var offsets = new int[names.Length + 1];
+                var ok = true;
+                for (var e = 0; e < names.Length && ok; e++)
+                {
+                    offsets[e] = bytes.Count;
+                    bytes.AddRange(",\"channel\":"u8.ToArray());
+                    ok &= Quote(names[e], bytes);
+                    bytes.AddRange(",\"url\":"u8.ToArray());
+                    ok &= Quote(urls[e], bytes);
+                }
+                offsets[names.Length] = bytes.Count;
+                _channelJson = ok ? (bytes.ToArray(), offsets) : null;
+                Volatile.Write(ref _channelJsonBuilt, true);
+                return _channelJson;
+            }
+        }
+    }
+
+    private static bool Quote(string s, List<byte> bytes)
+    {
+        bytes.Add((byte)'"');
+        foreach (var ch in s)
+        {
+            if (ch is < ' ' or > '~') return false;
+            if (ch is '"' or '\\') bytes.Add((byte)'\\');
+            bytes.Add((byte)ch);
+        }
+        bytes.Add((byte)'"');
+        return true;
+    }
+
     private static string BaseUrl(ref SplitMix rng)
     {
         Span<char> buf = stackalloc char[8];

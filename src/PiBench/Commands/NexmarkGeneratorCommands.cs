@@ -79,7 +79,7 @@ public sealed class InitializeNexmarkTopicCommand : KafkaTopicCmdlet
 /// <summary>Starts producing Nexmark events into Kafka at a fixed rate and returns a run handle at once.</summary>
 /// <remarks>
 /// <para>Open loop: event i has the intended send time start + i / EventsPerSecond and is sent when it is due, never
-/// earlier, to partition i mod partitions (or in blocks, -PartitionBlock). The schedule lag (send time - intended time) is recorded; after a stall
+/// earlier, to partition (i / block) mod partitions: the block is 1 (strict round robin) below 20,000 events/s and grows with the rate (-PartitionBlock). The schedule lag (send time - intended time) is recorded; after a stall
 /// the producer catches up at no more than 2 x the target rate (a token bucket holding at most 2 ms of that, or
 /// 64 events). Events are the Nexmark generator's (Flink or Beam profile, seeded) in the Flink suite's Kafka JSON.</para>
 /// <para>The handle (NexmarkGeneratorRun) reports Sent, Acknowledged, Failed, TargetRate, AchievedRate,
@@ -137,10 +137,10 @@ public sealed class StartNexmarkGeneratorCommand : KafkaTopicCmdlet
     [Parameter]
     public SwitchParameter Synthetic { get; set; }
 
-    /// <summary>Consecutive events per partition: event i goes to partition (i / PartitionBlock) mod partitions. Default 1 (strict round robin); larger blocks mean fewer, larger broker batches.</summary>
+    /// <summary>Consecutive events per partition: event i goes to partition (i / PartitionBlock) mod partitions. Default 0 = automatic: EventsPerSecond / 10,000 (1, strict round robin, below 20,000 events/s), at most 64; unthrottled, enough for 64 turns per partition, at most 64. 1 = strict round robin. Larger blocks mean fewer, larger broker batches (less CPU per event); the run's PartitionBlock property says which was used.</summary>
     [Parameter]
-    [ValidateRange(1, 1_000_000)]
-    public int PartitionBlock { get; set; } = 1;
+    [ValidateRange(0, 1_000_000)]
+    public int PartitionBlock { get; set; }
 
     /// <summary>Wait in the foreground until the run ends; Ctrl+C stops the run.</summary>
     [Parameter]
@@ -287,10 +287,15 @@ public sealed class StopNexmarkGeneratorCommand : PiBenchCmdlet
 
 /// <summary>Measures how many Nexmark events per second this host can generate, serialise and produce.</summary>
 /// <remarks>
-/// <para>Times three stages on one core: generation alone, generation plus Kafka-JSON serialisation, and the
-/// whole unthrottled produce path into a fresh embedded broker (the librdkafka mock cluster, in this process).
-/// The stage with the largest cost per event is named as the Bottleneck; SustainableRate is the produce rate.
-/// The embedded broker shares this host's cores: a real broker on Pi1 adds network and disk.</para>
+/// <para>Times three stages: generation alone and generation plus Kafka-JSON serialisation on one dedicated thread
+/// (warmed up, then three interleaved rounds; GenerationRate and SerializationRate are events per CPU second of that
+/// thread, so they say what one core of this host can do even while other processes run; SerializationWallRate is
+/// the same work per wall-clock second), and the whole unthrottled produce path into a fresh embedded broker (the
+/// librdkafka mock cluster, in this process; ProduceRate per wall-clock second, ProduceCpuNsPerEvent the process's
+/// CPU per event). The stage with the largest cost per event is named as the Bottleneck; SustainableRate is the
+/// produce rate. Runtime names the build (a Debug build of PiBench is far slower), the .NET runtime, JIT tiering and
+/// GC mode; Method says how each figure was measured. The embedded broker shares this host's cores: a real broker on
+/// Pi1 adds network and disk.</para>
 /// <para>The measurement topic has -Partitions partitions, else as many as the topology's input topic (kafka.partitions,
 /// else one per worker; the -Topology file, else the default topology). Nothing but the file is read: the cluster is not contacted.</para>
 /// </remarks>

@@ -43,7 +43,9 @@ public sealed class NexmarkGeneratorRunTests
         Assert.Equal("", run.Error);
         Assert.Equal((n, n, 0L), (run.Sent, run.Acknowledged, run.Failed));
         Assert.Equal(7, run.Partitions);
-        var expected = Enumerable.Range(0, 7).Select(p => n / 7 + (p < n % 7 ? 1 : 0)).ToArray();
+        // the automatic block for 20,003 unthrottled events on 7 partitions: 20,003 / (64 x 7) = 44 events per turn
+        Assert.Equal(44, run.PartitionBlock);
+        var expected = ExpectedSpread(n, 7, run.PartitionBlock);
         Assert.Equal(expected, run.GetSentPerPartition());
         Assert.Equal(expected, run.GetAcknowledgedPerPartition());
         Assert.Equal(string.Join(" ", expected.Select((v, p) => $"{p}:{v}")), run.PartitionCounts);
@@ -52,6 +54,38 @@ public sealed class NexmarkGeneratorRunTests
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, "spread", 7, TimeSpan.FromSeconds(10));
         Assert.All(marks, m => Assert.Equal(0, m.Low));
         Assert.Equal(expected, marks.Select(m => m.High).ToArray());
+    }
+
+    private static long[] ExpectedSpread(long n, int partitions, int block)
+    {
+        var counts = new long[partitions];
+        for (long i = 0; i < n; i++) counts[i / block % partitions]++;
+        return counts;
+    }
+
+    [Theory]
+    [InlineData(0, 10, 5, 1)]           // 10 unthrottled events on 5 partitions: round robin
+    [InlineData(0, 20_003, 7, 44)]      // every partition still gets 64 turns
+    [InlineData(0, 500_000, 9, 64)]     // at most 64
+    [InlineData(3_000, 10_000_000, 9, 1)]   // paced below 20,000 events/s: strict round robin
+    [InlineData(100_000, 10_000_000, 9, 10)] // a tenth of a millisecond of the schedule per turn
+    [InlineData(5_000_000, 10_000_000, 9, 64)]
+    public void AutoPartitionBlock_GrowsWithTheRate_WithinBounds(double rate, long total, int partitions, int block) =>
+        Assert.Equal(block, ProducerRunOptions.AutoPartitionBlock(rate, total, partitions));
+
+    [Fact]
+    public async Task PartitionBlockOne_IsStrictRoundRobin_AndNegativeIsRejected()
+    {
+        using var c = EmbeddedKafkaCluster.Start(1);
+        c.CreateTopic("rr", 3, 1);
+        var o = Options(c, "rr", 0, 9_001);
+        o.PartitionBlock = 1;
+        var run = await RunToEnd(o);
+        Assert.Equal(1, run.PartitionBlock);
+        Assert.Equal(new long[] { 3_001, 3_000, 3_000 }, run.GetAcknowledgedPerPartition());
+        o.PartitionBlock = -1;
+        var ex = await Assert.ThrowsAsync<PiBenchException>(() => NexmarkGeneratorRun.StartAsync(o, new SyntheticPayloadSourceFactory(), null, CancellationToken.None));
+        Assert.Equal("InvalidPartitionBlock", ex.ErrorId);
     }
 
     [Fact]
@@ -199,6 +233,15 @@ public sealed class NexmarkGeneratorRunTests
         Assert.Equal(50_000, cap.Events);
         Assert.Contains(cap.Bottleneck, new[] { "Generation", "Serialization", "Produce" });
         Assert.True(cap.GenerationRate > 0 && cap.SerializationRate > 0 && cap.ProduceRate > 0);
+        // per-core rates from the thread's CPU time (Linux), never below the same work per wall second
+        Assert.Contains("CLOCK_THREAD_CPUTIME_ID", cap.Method);
+        Assert.True(cap.SerializationRate >= cap.SerializationWallRate * 0.99, $"{cap.SerializationRate} < {cap.SerializationWallRate}");
+        Assert.True(cap.ProduceCpuNsPerEvent > 0);
+        // the tests run a Debug build: the result must say so, since its rates are far below a Release build's
+        var debug = typeof(GeneratorCapacity).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false)
+            .Cast<DebuggableAttribute>().Any(d => d.IsJITOptimizerDisabled);
+        Assert.Equal(debug, cap.Note.Contains("Debug build", StringComparison.Ordinal));
+        Assert.Contains(debug ? "Debug (JIT optimiser disabled)" : "optimised (Release)", cap.Runtime);
         Assert.Equal(cap.ProduceRate, cap.SustainableRate);
         Assert.InRange(cap.MeanEventBytes, 150, 250);
     }

@@ -87,4 +87,50 @@ public sealed class NexmarkJsonTests
             Assert.Equal(expected, actual);
         });
     }
+
+    [Theory]
+    [InlineData(NexmarkProfile.Flink)]
+    [InlineData(NexmarkProfile.Beam)]
+    public void KafkaFastPath_WritesTheSameBytesAsUtf8JsonWriter(NexmarkProfile profile)
+    {
+        var g = new NexmarkGenerator(NexmarkVectors.Config(profile));
+        var fast = new ArrayBufferWriter<byte>();
+        var reference = new ArrayBufferWriter<byte>();
+        for (int i = 0; i < 30_000; i++)
+        {
+            var ev = g.Next();
+            fast.ResetWrittenCount(); reference.ResetWrittenCount();
+            Assert.True(NexmarkKafkaJsonFast.TryWrite(ev, fast), $"event {i} left the fast path");
+            NexmarkJson.WriteKafkaReference(ev, reference);
+            if (!fast.WrittenSpan.SequenceEqual(reference.WrittenSpan))
+                Assert.Equal(Encoding.UTF8.GetString(reference.WrittenSpan), Encoding.UTF8.GetString(fast.WrittenSpan));
+        }
+    }
+
+    [Theory]
+    [InlineData("plain ascii ~`", true)]
+    [InlineData("quote \" and back\\slash", true)]
+    [InlineData("tab\there", false)]
+    [InlineData("del\u007f", false)]
+    [InlineData("caf\u00e9 \u20ac", false)]
+    [InlineData("", true)]
+    public void KafkaFastPath_EscapesLikeTheRelaxedEncoder_OrDeclines(string text, bool fastPath)
+    {
+        var person = new Person(7, text, text, text, text, text, 1436918400123, new ExtraText(text));
+        var ev = new NexmarkEvent(NexmarkProfile.Flink, 0, 0, 0, 0, NexmarkEventType.Person, 1436918400123, 0, 0, person, null, null);
+        var bid = new NexmarkEvent(NexmarkProfile.Flink, 0, 0, 0, 0, NexmarkEventType.Bid, 1436918400000, 0, 0, null, null,
+            new Bid(1, 2, 3, text, null, 1436918400000, new ExtraText(text)));
+        foreach (var e in new[] { ev, bid })
+        {
+            var fast = new ArrayBufferWriter<byte>();
+            var reference = new ArrayBufferWriter<byte>();
+            Assert.Equal(fastPath, NexmarkKafkaJsonFast.TryWrite(e, fast));
+            if (!fastPath) Assert.Equal(0, fast.WrittenCount); // nothing committed when it declines
+            NexmarkJson.WriteKafkaReference(e, reference);
+            var viaPublic = new ArrayBufferWriter<byte>();
+            NexmarkJson.WriteKafka(e, viaPublic);
+            Assert.Equal(Encoding.UTF8.GetString(reference.WrittenSpan), Encoding.UTF8.GetString(viaPublic.WrittenSpan));
+            if (fastPath) Assert.Equal(Encoding.UTF8.GetString(reference.WrittenSpan), Encoding.UTF8.GetString(fast.WrittenSpan));
+        }
+    }
 }

@@ -223,6 +223,7 @@ public sealed partial class ClusterDeployer
         FlinkRestPort = Settings.FlinkRestPort,
         FlinkGatewayPort = Settings.FlinkSqlGatewayPort,
         RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(Settings.ReadyTimeoutSeconds, 5, 30)),
+        ArroyoSlotsPerNode = Math.Max(1, Settings.ArroyoTaskSlots),
         NodeAdminUris = system == StreamSystem.Arroyo
             ? Catalog.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{Settings.ArroyoAdminPort}/")).ToList()
             : [],

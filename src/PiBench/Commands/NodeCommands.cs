@@ -237,10 +237,10 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
     [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; } = 10;
 
-    /// <summary>Seconds allowed for the TCP connect and SSH handshake per node.</summary>
+    /// <summary>Seconds allowed for the TCP connect and SSH handshake per node (default: the topology's ssh.connect_timeout_seconds, 10).</summary>
     [Parameter]
     [ValidateRange(1, 600)]
-    public int ConnectTimeoutSeconds { get; set; } = 10;
+    public int ConnectTimeoutSeconds { get; set; }
 
     protected sealed override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -287,7 +287,7 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
         Passphrase = Credential?.GetNetworkCredential().Password is { Length: > 0 } p ? p : null,
         KnownHostsFile = KnownHostsFile is null ? null : GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
         TrustOnFirstUse = TrustOnFirstUse,
-        ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSeconds),
+        ConnectTimeout = ConnectTimeoutSeconds > 0 ? TimeSpan.FromSeconds(ConnectTimeoutSeconds) : null,
     };
 
     /// <summary>Does the work for all collected nodes (pipeline thread).</summary>
@@ -394,7 +394,9 @@ public sealed class InvokePiCommandCommand : PiNodeCmdlet
 /// <para>One PiNodeHealth per node: Reachable, LatencyMs (round trip of a no-op command over the open connection),
 /// Architecture, OS, Kernel, Model, Cores, MemoryMB, DiskFreeGB (of /), DockerVersion (null when docker or its daemon is
 /// missing), TemperatureC (thermal zone 0), Throttled and ThrottledSinceBoot (from vcgencmd get_throttled; null where
-/// vcgencmd does not exist), and ClockOffsetMs (node clock minus this machine's, corrected by half the round trip).
+/// vcgencmd does not exist), and ClockOffsetMs (node clock minus this machine's: the node's time read in five short
+/// exchanges of their own, each compared with its midpoint, the one with the shortest round trip kept) with
+/// ClockOffsetUncertaintyMs (half that round trip: the true offset lies within ClockOffsetMs ± ClockOffsetUncertaintyMs).
 /// An unreachable node gives Reachable = $false and an error record; authentication and host-key failures are errors.</para>
 /// </remarks>
 /// <example><code>Get-PiNode | Test-PiNode</code><para>Checks every node of the default topology.</para></example>
@@ -458,6 +460,7 @@ public sealed class InstallPiSshKeyCommand : PiNodeCmdlet
                 {
                     Name = node.Name, Address = node.Address, Port = node.Port, User = user, Role = node.Role, Index = node.Index,
                     Hostname = node.Hostname, KeyPath = node.KeyPath, KnownHostsPath = node.KnownHostsPath, TopologyPath = node.TopologyPath,
+                    ConnectTimeoutSeconds = node.ConnectTimeoutSeconds, MaxSessions = node.MaxSessions,
                 };
                 return SshKeyInstaller.InstallAsync(SshConnectionPool.Shared, target, keyPath, password, TrustOnFirstUse, knownHosts, ct);
             },

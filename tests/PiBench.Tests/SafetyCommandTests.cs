@@ -1,0 +1,88 @@
+using PiBench.Tests.Harness;
+
+namespace PiBench.Tests;
+
+/// <summary>Invoke-Benchmark refuses bad files and folders before anything runs, and contacts only what the user named.</summary>
+[Collection("module")]
+public sealed class SafetyCommandTests(ModuleFixture fx) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pibench-safety-").FullName;
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    private const string Fast = "-System Arroyo -Query q1 -Repetitions 2 -EventsPerSecond 1000 -TotalEvents 100000 -WarmupSeconds 1 -MeasureSeconds 2 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics";
+
+    /// <summary>A results document as Invoke-Benchmark writes it for the run <see cref="Fast"/> describes, q1 r1 done.</summary>
+    private string PiBenchFile(string system = "Arroyo")
+    {
+        var path = Path.Combine(_dir, "benchmark_results_20261201_100000.json");
+        File.WriteAllText(path, $$"""
+            { "SchemaVersion": 1, "PiBenchVersion": "0.1.0", "System": "{{system}}", "EngineVersion": "", "Images": {}, "TopologyName": "", "TopologyPath": "",
+              "BootstrapServers": "127.0.0.1:1", "GeneratorProfile": "Flink", "Seed": 0, "TargetRate": 1000, "TotalEvents": 100000, "Parallelism": 1,
+              "Repetitions": 2, "WarmupSeconds": 1, "MeasureSeconds": 2, "Queries": ["q1"], "Nodes": [], "StartedAt": "2026-12-01T10:00:00+00:00",
+              "State": "Stopped", "Mode": "Fixed", "Results": [ { "System": "{{system}}", "Query": "q1", "Repetition": 1, "Status": "Completed", "Valid": true } ],
+              "Searches": [], "Summaries": [], "Containers": [] }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void Resume_OfAnotherToolsJson_IsRefused_WithAnErrorId_AndTheFileIsUntouched()
+    {
+        var path = Path.Combine(_dir, "tsconfig.json");
+        File.WriteAllText(path, "{ \"compilerOptions\": { \"strict\": true }, \"Results\": [] }\n");
+        var before = File.ReadAllBytes(path);
+        var r = fx.Run($"Invoke-Benchmark {Fast} -Resume $f", new Dictionary<string, object?> { ["f"] = path });
+        Assert.Empty(r.Output);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ResumeFileNotPiBench,PiBench.Commands.InvokeBenchmarkCommand", e.FullyQualifiedErrorId);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "tsconfig.json" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void WhatIfResume_ReadsTheFile_AndRefusesAnotherRunsFile()
+    {
+        // -WhatIf -Resume used to print the fresh plan whatever the file held; now it checks the file like the run would.
+        var path = PiBenchFile(system: "Flink");
+        var before = File.ReadAllBytes(path);
+        var r = fx.Run($"Invoke-Benchmark {Fast} -Resume $f -WhatIf", new Dictionary<string, object?> { ["f"] = path });
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("ResumeMismatch,PiBench.Commands.InvokeBenchmarkCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("system Flink in the file, Arroyo now", e.Exception.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        // The same run's file is accepted under -WhatIf and nothing is written.
+        var ok = PiBenchFile();
+        var okBefore = File.ReadAllBytes(ok);
+        fx.Run($"Invoke-Benchmark {Fast} -Resume $f -WhatIf", new Dictionary<string, object?> { ["f"] = ok }).AssertNoErrors();
+        Assert.Equal(okBefore, File.ReadAllBytes(ok));
+    }
+
+    [Fact]
+    public void UnwritableOutputDirectory_FailsBeforeAnythingRuns_WithAnErrorId()
+    {
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var r = fx.Run($"Invoke-Benchmark {Fast} -OutputDirectory $o -Confirm:$false", new Dictionary<string, object?> { ["o"] = Path.Combine(file, "results") },
+            TimeSpan.FromSeconds(60));
+        Assert.Empty(r.Output);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("OutputDirectoryNotWritable,PiBench.Commands.InvokeBenchmarkCommand", e.FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void BootstrapServersWithoutTopology_ReadsNoTopology_AndThePlanSaysWhereItsNodesCameFrom()
+    {
+        // The shipped topology (pi1 = 192.168.2.70 and nine workers) must not be used: no node sampled, and the engine
+        // is looked for on the named host. The run stops right after the plan (unwritable folder), so nothing is contacted.
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var r = fx.Run("Invoke-Benchmark -System Arroyo -Query q1 -Repetitions 1 -BootstrapServers 127.0.0.1:1 -OutputDirectory $o -Verbose -Confirm:$false",
+            new Dictionary<string, object?> { ["o"] = Path.Combine(file, "results") }, TimeSpan.FromSeconds(60));
+        var plan = Assert.Single(r.Verbose, v => v.Contains("Run the benchmark", StringComparison.Ordinal));
+        Assert.Contains("Nodes: no nodes: no -Topology given", plan);
+        Assert.Contains("0 node(s) sampled", plan);
+        Assert.DoesNotContain("192.168.", plan);
+        Assert.Contains("parallelism 1", plan);
+    }
+}

@@ -86,3 +86,42 @@ public sealed class SafetyCommandTests(ModuleFixture fx) : IDisposable
         Assert.Contains("parallelism 1", plan);
     }
 }
+
+/// <summary>Get-PiTopology never shows the MinIO secret key; it hands it out as a PSCredential.</summary>
+[Collection("module")]
+public sealed class TopologySecretCommandTests(ModuleFixture fx)
+{
+    [Fact]
+    public void GetPiTopology_RedactsTheSecretKey_InEveryView_AndOffersAPSCredential()
+    {
+        const string secret = "Very-Secret-9431";
+        var path = Path.Combine(Path.GetTempPath(), $"topo-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, $"minio:\n  access_key: bench\n  secret_key: {secret}\nnodes:\n  - {{ name: pi1, address: 127.0.0.70, role: controller }}\n  - {{ name: pi2, address: 127.0.0.71, role: worker }}\n");
+        try
+        {
+            // The hosted runspace has no ConvertTo-Json or Format-*: walk every property PowerShell sees (what they print), four levels deep.
+            var r = fx.Run("""
+                function Walk($o, $d) {
+                  if ($d -gt 4 -or $null -eq $o -or $o -is [string] -or $o.GetType().IsPrimitive -or $o -is [enum]) { return }
+                  foreach ($p in $o.PSObject.Properties) {
+                    try { $v = $p.Value } catch { continue }
+                    "$($p.Name)=$v"
+                    if ($v -is [System.Collections.IEnumerable] -and $v -isnot [string]) { foreach ($i in $v) { Walk $i ($d + 1) } } else { Walk $v ($d + 1) }
+                  }
+                }
+                $t = Get-PiTopology -Path $p
+                Walk $t 0
+                "$($t.Minio.SecretKey)"
+                $t.MinioCredential.UserName
+                $t.MinioCredential.GetNetworkCredential().Password
+                """, new Dictionary<string, object?> { ["p"] = path }).AssertNoErrors();
+            var texts = r.Output.Select(o => o.ToString()).ToList();
+            Assert.All(texts.Take(texts.Count - 1), t => Assert.DoesNotContain(secret, t));
+            Assert.Contains("SecretKey=********", texts);
+            Assert.Contains("MinioCredential=System.Management.Automation.PSCredential", texts);
+            Assert.Equal("bench", texts[^2]);
+            Assert.Equal(secret, texts[^1]); // only through the credential, on purpose
+        }
+        finally { File.Delete(path); }
+    }
+}

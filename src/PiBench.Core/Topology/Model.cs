@@ -72,8 +72,9 @@ public sealed class MinioSettings
     public int ConsolePort { get; init; } = 9001;
     public string Bucket { get; init; } = "arroyo";
     public string AccessKey { get; init; } = "minioadmin";
-    public string SecretKey { get; init; } = "minioadmin";
-    public bool UsesDefaultCredentials => AccessKey == "minioadmin" && SecretKey == "minioadmin";
+    /// <summary>The MinIO secret key (minio.secret_key): shown as ******** everywhere; <see cref="Secret.Reveal"/> gives it to the deployment.</summary>
+    public Secret SecretKey { get; init; } = new("minioadmin");
+    public bool UsesDefaultCredentials => AccessKey == "minioadmin" && SecretKey.Is("minioadmin");
     /// <summary>MinIO image (minio.image); null = the pinned default release.</summary>
     public string? Image { get; init; }
 }

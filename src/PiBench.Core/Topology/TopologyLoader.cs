@@ -183,7 +183,7 @@ internal static class TopologyLoader
                 ConsolePort = r.Int(m, "console_port", "minio.console_port", 1, 65535) ?? minio.ConsolePort,
                 Bucket = r.Str(m, "bucket", "minio.bucket") ?? minio.Bucket,
                 AccessKey = r.Str(m, "access_key", "minio.access_key") ?? minio.AccessKey,
-                SecretKey = r.Str(m, "secret_key", "minio.secret_key") ?? minio.SecretKey,
+                SecretKey = r.Str(m, "secret_key", "minio.secret_key") is { } secret ? new Secret(secret) : minio.SecretKey,
                 Image = r.Image(m, "image", "minio.image"),
             };
         }

@@ -44,8 +44,26 @@ public sealed class GetPiTopologyCommand : PiBenchCmdlet
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var path = Path is null ? ClusterTopology.DefaultPath : GetUnresolvedProviderPathFromPSPath(Path);
-        WriteObject(ClusterTopology.Load(path));
+        WriteObject(TopologyOutput.WithMinioCredential(ClusterTopology.Load(path)));
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>How a topology goes to the pipeline: the MinIO keys as a PSCredential (MinioCredential), never as plain text.</summary>
+internal static class TopologyOutput
+{
+    /// <summary>
+    /// Adds MinioCredential (access key as user name, secret key as SecureString). Minio.SecretKey itself shows
+    /// ******** in every view and in ConvertTo-Json.
+    /// </summary>
+    public static PSObject WithMinioCredential(ClusterTopology topology)
+    {
+        var secure = new System.Security.SecureString();
+        foreach (var c in topology.Minio.SecretKey.Reveal()) secure.AppendChar(c);
+        secure.MakeReadOnly();
+        var pso = PSObject.AsPSObject(topology);
+        pso.Properties.Add(new PSNoteProperty("MinioCredential", new PSCredential(topology.Minio.AccessKey, secure)));
+        return pso;
     }
 }
 
@@ -105,7 +123,7 @@ public sealed class NewPiTopologyCommand : PiBenchCmdlet
         var dir = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         File.WriteAllText(path, yaml);
-        WriteObject(ClusterTopology.Load(path));
+        WriteObject(TopologyOutput.WithMinioCredential(ClusterTopology.Load(path)));
         return Task.CompletedTask;
     }
 }

@@ -233,6 +233,15 @@ public sealed class SshConnectionPool : IDisposable
                     "Run Install-PiSshKey -Credential (Get-Credential) to create and install a key, or pass -KeyFile.");
             PrivateKeyFile key;
             try { key = o.Passphrase is null ? new PrivateKeyFile(keyPath) : new PrivateKeyFile(keyPath, o.Passphrase); }
+            catch (Exception ex) when (o.Passphrase is not null && ex is SshException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException
+                                       && (ex.Message.Contains("check bytes", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("passphrase", StringComparison.OrdinalIgnoreCase)
+                                           || ex.Message.Contains("padding", StringComparison.OrdinalIgnoreCase) || ex is System.Security.Cryptography.CryptographicException))
+            {
+                // SSH.NET says e.g. "random check bytes" or "padding": with a passphrase given, that means it does not open the key.
+                throw new PiBenchException("SshKeyPassphraseWrong", PiBenchErrorCategory.AuthenticationError,
+                    $"{node.Name}: the passphrase does not open the private key '{keyPath}'.", keyPath,
+                    "Pass the key's passphrase as the password of -Credential (the user name is ignored), or check -KeyFile.", ex);
+            }
             catch (Exception ex) when (ex is SshException or SshPassPhraseNullOrEmptyException or InvalidOperationException or NotSupportedException or ArgumentException)
             {
                 throw new PiBenchException("SshKeyUnreadable", PiBenchErrorCategory.InvalidData,

@@ -186,3 +186,26 @@ public sealed class RemoteSafetyTests : IClassFixture<RemoteSafetyTests.LabFixtu
             $"offset {health.ClockOffsetMs} ms, uncertainty ±{health.ClockOffsetUncertaintyMs} ms");
     }
 }
+
+/// <summary>Key errors that need no server.</summary>
+public sealed class SshKeyErrorTests
+{
+    [Theory]
+    [InlineData("ed25519")]
+    [InlineData("rsa")]
+    public async Task AWrongPassphrase_SaysSo_NotRandomCheckBytes(string type)
+    {
+        var key = Path.Combine(Path.GetTempPath(), "pp-key-" + Guid.NewGuid().ToString("N")[..8]);
+        SshLab.Run("ssh-keygen", $"-q -t {type} -N right-one -f {key}");
+        try
+        {
+            var node = new PiNode { Name = "n", Address = "127.0.0.1", Port = 1, User = "u", KeyPath = key, KnownHostsPath = key + ".kh" };
+            using var pool = new SshConnectionPool();
+            var ex = await Assert.ThrowsAsync<PiBenchException>(() => pool.GetClientAsync(node, new SshOptions { Passphrase = "wrong-one" }, CancellationToken.None));
+            Assert.Equal("SshKeyPassphraseWrong", ex.ErrorId);
+            Assert.Contains("passphrase does not open", ex.Message);
+            Assert.DoesNotContain("check bytes", ex.Message);
+        }
+        finally { File.Delete(key); File.Delete(key + ".pub"); }
+    }
+}

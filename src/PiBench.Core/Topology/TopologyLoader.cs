@@ -273,9 +273,9 @@ internal static class TopologyLoader
     }
 
     /// <summary>
-    /// The controller runs Kafka, MinIO and the engine under test with host networking: no two of their ports (nor
-    /// its SSH port) may be equal. Arroyo and Flink never run at the same time, so each is checked with the shared
-    /// services, not against the other.
+    /// The controller runs Kafka, MinIO and the engine under test with host networking: Kafka's, MinIO's and the SSH
+    /// port must differ from each other and from every engine port. Arroyo and Flink never run at the same time, so
+    /// each engine is checked with the shared services, not against the other.
     /// </summary>
     private static void CheckPorts(string source, YamlMappingNode root, PiNode controller, KafkaSettings kafka, MinioSettings minio, ArroyoSettings arroyo, FlinkSettings flink)
     {
@@ -290,8 +290,10 @@ internal static class TopologyLoader
         };
         foreach (var engine in engines)
         {
+            // Kafka, MinIO and SSH against each other and against the engine's ports (an engine's own ports are the
+            // engine's business: a topology for one engine may park the other's on one unused port).
             var all = shared.Concat(engine).ToList();
-            for (var i = 0; i < all.Count; i++)
+            for (var i = 0; i < shared.Count; i++)
                 for (var j = i + 1; j < all.Count; j++)
                     if (all[i].Port == all[j].Port)
                     {

@@ -21,8 +21,16 @@ public sealed class RemoteSafetyTests : IClassFixture<RemoteSafetyTests.LabFixtu
         public SshLab Lab { get; } = new(new SshLabOptions
         {
             WorkerCount = 0,
-            PrepareNode = (_, dir) => SshLab.Run("ssh-keygen", $"-q -t rsa -b 2048 -N \"\" -C lab-host-rsa -f {Path.Combine(dir, "host_rsa")}"),
-            ExtraConfig = (_, dir) => new[] { $"HostKey {Path.Combine(dir, "host_rsa")}" },
+            PrepareNode = (_, dir) =>
+            {
+                SshLab.Run("ssh-keygen", $"-q -t rsa -b 2048 -N \"\" -C lab-host-rsa -f {Path.Combine(dir, "host_rsa")}");
+                // The docker CLI of a node whose dockerd is down: its exact message, exit 1.
+                var bin = Path.Combine(dir, "bin");
+                Directory.CreateDirectory(bin);
+                File.WriteAllText(Path.Combine(bin, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n");
+                SshLab.Run("chmod", $"755 {bin} {Path.Combine(bin, "docker")}");
+            },
+            ExtraConfig = (_, dir) => new[] { $"HostKey {Path.Combine(dir, "host_rsa")}", $"SetEnv PATH={Path.Combine(dir, "bin")}:/usr/local/bin:/usr/bin:/bin" },
         });
         public string RsaHostKeyPub => Path.Combine(Lab.Root, "nodes", "pi1", "host_rsa.pub");
         public void Dispose() => Lab.Dispose();
@@ -171,6 +179,21 @@ public sealed class RemoteSafetyTests : IClassFixture<RemoteSafetyTests.LabFixtu
         using var pool = new SshConnectionPool();
         var client = await pool.GetClientAsync(Node(maxSessions: 3), null, CancellationToken.None);
         Assert.Equal(3, client.ConnectionInfo.MaxSessions);
+    }
+
+    [Fact]
+    public async Task DockerDaemonDown_TheErrorSaysWhy_NotOnlyThatARequestFailed()
+    {
+        using var pool = new SshConnectionPool();
+        using var factory = new DockerSshClientFactory((_, ct) => pool.OpenDedicatedAsync(Node(), null, ct));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var client = await factory.GetClientAsync("pi1", CancellationToken.None);
+            await client.System.GetVersionAsync();
+        });
+        var text = ExceptionText.WithCauses(ex);
+        Assert.Contains("Cannot connect to the Docker daemon", text);
+        Assert.Contains("docker system dial-stdio", text);
     }
 
     [Fact]

@@ -73,10 +73,11 @@ public sealed class TopologyValidationTests
     }
 
     [Fact]
-    public void EachEnginesPorts_MayReuseTheOtherEnginesPorts_ButNotEachOthers()
+    public void EngineAndSharedServicePorts_MustDiffer_ButTheEnginesMayReuseEachOthers()
     {
         ClusterTopology.Parse(Nodes + "arroyo:\n  api_port: 8081\n", "t.yaml"); // Arroyo and Flink never run together
-        Fails(Nodes + "flink:\n  rest_port: 8083\n", "TopologyPortConflict"); // = flink.sql_gateway_port
+        var ex = Fails(Nodes + "kafka:\n  port: 8081\n", "TopologyPortConflict"); // = flink.rest_port
+        Assert.Contains("flink.rest_port", ex.Message);
     }
 
     [Theory]

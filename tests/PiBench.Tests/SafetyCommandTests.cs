@@ -71,6 +71,24 @@ public sealed class SafetyCommandTests(ModuleFixture fx) : IDisposable
     }
 
     [Fact]
+    public void AWrongBootstrapServer_IsNamed_WithTheCause_BeforeAnythingRuns()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop(); // nothing listens there now
+        var r = fx.Run($"Invoke-Benchmark -System Arroyo -Query q1 -Repetitions 1 -BootstrapServers 127.0.0.1:{port} -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $o -Confirm:$false",
+            new Dictionary<string, object?> { ["o"] = _dir }, TimeSpan.FromSeconds(60));
+        Assert.Empty(r.Output);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("KafkaUnreachable,PiBench.Commands.InvokeBenchmarkCommand", e.FullyQualifiedErrorId);
+        Assert.Contains($"127.0.0.1:{port}", e.Exception.Message);
+        Assert.Contains("connection refused", e.Exception.Message);
+        Assert.DoesNotContain("Timed out", e.Exception.Message);
+        Assert.Empty(Directory.GetFiles(_dir)); // no results file for a run that never started
+    }
+
+    [Fact]
     public void BootstrapServersWithoutTopology_ReadsNoTopology_AndThePlanSaysWhereItsNodesCameFrom()
     {
         // The shipped topology (pi1 = 192.168.2.70 and nine workers) must not be used: no node sampled, and the engine

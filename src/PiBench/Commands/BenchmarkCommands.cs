@@ -286,6 +286,9 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
         }
         if (!ShouldProcess(target, "Run the benchmark:\n  " + string.Join("\n  ", cells.Prepend("Nodes: " + nodeSource)))) return;
 
+        // Before anything runs: the results folder can be written, and a bootstrap server answers (else: which, and why).
+        if (plan.ResumePath is null) ResumeCheck.EnsureWritable(plan.OutputDirectory);
+        await PiBench.Core.Kafka.BootstrapProbe.CheckAsync(plan.BootstrapServers, TimeSpan.FromSeconds(5), cancellationToken);
         var runner = new BenchmarkRunner(plan, Progress, Log);
         await runner.RunAsync(r => Post(() => WriteObject(r)), cancellationToken, s => Post(() => WriteObject(s)));
         WriteVerbose($"Results: {runner.TextPath} and {runner.JsonPath}");

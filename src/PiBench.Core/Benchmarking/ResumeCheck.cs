@@ -20,7 +20,7 @@ public static class ResumeCheck
     /// <summary>
     /// Reads <paramref name="path"/> for -Resume and checks that it is a PiBench results document of this very run.
     /// Nothing is written: a refused file is left exactly as it was. ErrorIds: ResultsFileNotFound, ResultsFileTooLarge,
-    /// ResumeFileNotPiBench, ResultsFileInvalid, ResumeTextFileNotPiBench, ResumeMismatch.
+    /// ResumeFileNotPiBench, ResultsFileInvalid, ResumeTextFileNotPiBench, ResumeModeMismatch, ResumeMismatch.
     /// </summary>
     public static BenchmarkRunDocument Load(string path, BenchmarkPlan plan)
     {
@@ -43,6 +43,10 @@ public static class ResumeCheck
         var doc = ResultsFiles.Read(path);
         CheckComplete(path, doc);
         CheckTextSibling(path);
+        var mode = plan.Sustainable ? "Sustainable" : "Fixed";
+        if (!string.Equals(doc.Mode, mode, StringComparison.OrdinalIgnoreCase))
+            throw new PiBenchException("ResumeModeMismatch", PiBenchErrorCategory.InvalidArgument,
+                $"'{path}' holds a {doc.Mode} run; it cannot be resumed with -Mode {mode}. Nothing was run and the file is unchanged.", path, $"Resume it with -Mode {doc.Mode}.");
         var differences = Differences(doc, plan);
         if (differences.Count > 0)
             throw new PiBenchException("ResumeMismatch", PiBenchErrorCategory.InvalidArgument,

@@ -143,3 +143,38 @@ public sealed class TopologySecretCommandTests(ModuleFixture fx)
         finally { File.Delete(path); }
     }
 }
+
+/// <summary>Invoke-PiCommand -TimeoutSeconds and Ctrl+C leave no process on the node (real sshd on 127.0.0.70-72).</summary>
+[Collection("module")]
+public sealed class RemoteStopCommandTests(ModuleFixture fx, PiBench.Tests.Lab.SshLabFixture lab) : IClassFixture<PiBench.Tests.Lab.SshLabFixture>
+{
+    private static string Marker() => "4" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture) + "1";
+
+    private static string Survivors(string marker) => PiBench.Tests.Lab.SshLab.Run("pgrep", $"-f \"sleep {marker}\"", check: false).Trim();
+
+    [Fact]
+    public void TimeoutSeconds_StopsTheCommandAndEveryProcessItStarted()
+    {
+        var marker = Marker();
+        var r = fx.Run($"Invoke-PiCommand -Topology $topo -NodeName pi2 -Command \"trap '' TERM; sleep {marker} & sleep {marker}\" -TimeoutSeconds 2 -Confirm:$false",
+            new Dictionary<string, object?> { ["topo"] = lab.Lab.TopologyPath }, TimeSpan.FromSeconds(60));
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("RemoteCommandTimeout,PiBench.Commands.InvokePiCommandCommand", e.FullyQualifiedErrorId);
+        Assert.Contains("were killed", e.Exception.Message);
+        Assert.Equal("", Survivors(marker));
+    }
+
+    [Fact]
+    public void CtrlC_StopsTheCommandAndEveryProcessItStarted()
+    {
+        var marker = Marker();
+        using var ps = System.Management.Automation.PowerShell.Create(fx.State);
+        ps.AddScript($"Invoke-PiCommand -Topology $args[0] -Command \"trap '' TERM; sleep {marker} & sleep {marker}\" -Confirm:$false").AddArgument(lab.Lab.TopologyPath);
+        var run = ps.BeginInvoke();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Survivors(marker).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < 6 && DateTime.UtcNow < deadline) Thread.Sleep(100); // 2 sleeps on each of 3 nodes
+        ps.Stop(); // what Ctrl+C does
+        try { ps.EndInvoke(run); } catch (System.Management.Automation.PipelineStoppedException) { }
+        Assert.Equal("", Survivors(marker));
+    }
+}

@@ -332,6 +332,15 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
         while (pending.Count > 0)
         {
             var finished = await Task.WhenAny(pending.Select(p => p.Task));
+            if (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: let every node finish stopping its remote command (its process group, a few seconds at
+                // most) before the command returns, so nothing is left running on the nodes.
+                var all = Task.WhenAll(pending.Select(p => (Task)p.Task));
+                await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(15), CancellationToken.None));
+                _ = all.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                throw new OperationCanceledException(ct);
+            }
             var item = pending.First(p => p.Task == finished);
             pending.Remove(item);
             done++;

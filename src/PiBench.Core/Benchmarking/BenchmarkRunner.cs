@@ -134,8 +134,9 @@ public sealed class BenchmarkRunner
         string baseName, dir;
         if (p.ResumePath is { } resume)
         {
-            Document = ResultsFiles.Read(resume);
+            Document = ResumeCheck.Load(resume, p); // a PiBench file of this very run, or refused untouched
             dir = Path.GetDirectoryName(Path.GetFullPath(resume))!;
+            ResumeCheck.EnsureWritable(dir);
             baseName = Path.GetFileNameWithoutExtension(resume);
             Document.Results.RemoveAll(r => r.Status != "Completed");
             // Steps of searches that did not complete are measured again with their search.
@@ -152,8 +153,9 @@ public sealed class BenchmarkRunner
         else
         {
             dir = p.OutputDirectory;
+            ResumeCheck.EnsureWritable(dir); // before anything is measured
             Document = NewDocument();
-            baseName = ResultsFiles.BaseName(Document.StartedAt);
+            baseName = ResumeCheck.FreshBaseName(dir, Document.StartedAt);
             await ProbeNodesAsync(ct).ConfigureAwait(false);
         }
         var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
@@ -174,9 +176,10 @@ public sealed class BenchmarkRunner
                     var result = await MeasureAsync(engine, q, rep, p.EventsPerSecond, p.TotalEvents, 0, $"{q} repetition {rep} ({index} of {cells.Count})",
                         (index - 1) * 100 / Math.Max(1, cells.Count), ct).ConfigureAwait(false);
                     Document.Results.Add(result);
+                    onResult?.Invoke(result); // the result reaches the pipeline even if the write below fails
                     (TextPath, JsonPath) = ResultsFiles.Write(dir, baseName, Document);
-                    onResult?.Invoke(result);
                 }
+                ResumeCheck.ThrowIfEveryCellFailed(Document, cells, p.Engine.System.ToString());
             }
             Document.State = "Completed";
         }
@@ -280,6 +283,7 @@ public sealed class BenchmarkRunner
             fact.TemperatureC = h.TemperatureC;
             fact.ThrottledFlags = h.ThrottledFlags ?? "";
             fact.ClockOffsetMs = h.ClockOffsetMs;
+            fact.ClockOffsetUncertaintyMs = h.ClockOffsetUncertaintyMs;
             if (!h.Reachable) _log?.Warning($"{h.Node}: not reachable for node facts: {h.Error}");
         }
     }
@@ -455,9 +459,13 @@ public sealed class BenchmarkRunner
 
             var hlog = Path.Combine(_plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : p.OutputDirectory,
                 $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
-            Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
-            recorder.WriteIntervalLog(hlog, window.Start);
-            result.HistogramFile = Path.GetFileName(hlog);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
+                recorder.WriteIntervalLog(hlog, window.Start);
+                result.HistogramFile = Path.GetFileName(hlog);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _log?.Warning($"{q} repetition {rep}: the latency log {hlog} could not be written: {ex.Message}"); }
             return result;
         }
         catch (Exception) when (ct.IsCancellationRequested)

@@ -63,12 +63,14 @@ public static class ClusterMetricSampler
     {
         var stream = new NodeSnapshotStream(node.Name) { OnPair = options.OnSnapshotPair };
         long samples = 0;
+        var connected = false; // a node never reached has no connection to "lose"
         var run = new RemoteCommandOptions
         {
             // Snapshots are consumed line by line; the result's StdOut is never read, so nothing is buffered.
             KeepOutput = false,
             OnOutputLine = line =>
             {
+                connected = true;
                 var s = stream.Feed(line); // the current stream: replaced after a reconnect
                 if (s is null) return;
                 Interlocked.Increment(ref samples);
@@ -115,13 +117,16 @@ public static class ClusterMetricSampler
                     $"{node.Name}: metric sampling failed: {ex.Message}", node.Name, "Check the node with Test-PiNode.", ex);
                 attempts++;
                 var transient = error.Category is PiBenchErrorCategory.ConnectionError or PiBenchErrorCategory.OperationTimeout;
-                if (!transient || (options.Count > 0 && attempts > options.CountModeReconnects))
+                // A counted run (-Once, -Count) against a node that never answered: one error, no reconnect notices.
+                if (!transient || (options.Count > 0 && (!connected || attempts > options.CountModeReconnects)))
                 {
                     onError(error);
                     return;
                 }
                 var delay = Math.Min(Math.Max(1, options.MaxReconnectDelaySeconds), 1 << Math.Min(attempts - 1, 10));
-                var note = $"{node.Name}: metric sampling lost its connection ({error.Message}); reconnecting in {delay} s, samples of the gap are missing.";
+                var note = connected
+                    ? $"{node.Name}: metric sampling lost its connection ({error.Message}); reconnecting in {delay} s, samples of the gap are missing."
+                    : $"{node.Name}: metric sampling cannot connect ({error.Message}); trying again in {delay} s.";
                 if (options.OnWarning is { } warn) warn(note);
                 else onError(new PiBenchException("MetricSamplerReconnecting", PiBenchErrorCategory.ConnectionError, note, node.Name, "Check the node with Test-PiNode."));
                 pool.Evict(node, options.Ssh);

@@ -17,6 +17,8 @@ public sealed class NodeFact
     public double? TemperatureC { get; set; }
     public string ThrottledFlags { get; set; } = "";
     public double? ClockOffsetMs { get; set; }
+    /// <summary>The true clock offset is within ClockOffsetMs ± this (half the round trip of the exchange that read it).</summary>
+    public double? ClockOffsetUncertaintyMs { get; set; }
 }
 
 /// <summary>
@@ -229,7 +231,6 @@ public static class ResultsFiles
     /// <summary>Writes both files atomically (temp file + rename); returns (txt, json) paths.</summary>
     public static (string Text, string Json) Write(string directory, string baseName, BenchmarkRunDocument doc)
     {
-        Directory.CreateDirectory(directory);
         // Results written before HistogramFile existed (a -Resume of an older run): their .hlog has the conventional name.
         foreach (var r in doc.Results.Where(r => r.HistogramFile.Length == 0 && r.Status == "Completed"))
         {
@@ -240,8 +241,18 @@ public static class ResultsFiles
         doc.Headlines = doc.Mode == "Sustainable" ? new() : Headlines(doc, directory);
         var txt = Path.Combine(directory, baseName + ".txt");
         var json = Path.Combine(directory, baseName + ".json");
-        WriteAtomic(json, JsonSerializer.Serialize(doc, Json));
-        WriteAtomic(txt, FormatText(doc));
+        try
+        {
+            Directory.CreateDirectory(directory);
+            WriteAtomic(json, JsonSerializer.Serialize(doc, Json));
+            WriteAtomic(txt, FormatText(doc));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PiBenchException("ResultsWriteFailed", PiBenchErrorCategory.WriteError,
+                $"The results could not be written to {json}: {ex.Message}. Results already measured were passed to the pipeline.", json,
+                "Free space or fix the permissions of the results folder; save the pipeline output (e.g. | Export-Csv) meanwhile.", ex);
+        }
         return (txt, json);
     }
 

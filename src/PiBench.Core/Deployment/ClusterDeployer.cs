@@ -106,7 +106,7 @@ public sealed partial class ClusterDeployer
             _ => ("NodeOperationFailed", PiBenchErrorCategory.InvalidOperation, "Read the message and run the command again."),
         };
         var inner = ex is AggregateException { InnerException: { } i } ? i : ex;
-        return new PiBenchException(id, cat, $"{node.Name} ({node.Address}): {doing} failed: {inner.Message}", node.Name, action, ex);
+        return new PiBenchException(id, cat, $"{node.Name} ({node.Address}): {doing} failed: {Remote.ExceptionText.WithCauses(inner)}", node.Name, action, ex);
     }
 
 }

@@ -49,7 +49,7 @@ public sealed class ClusterSession : INodeAccess, IAsyncDisposable, IDisposable
         MinioConsolePort = t.Minio.ConsolePort,
         MinioBucket = t.Minio.Bucket,
         MinioUser = minioUser ?? t.Minio.AccessKey,
-        MinioPassword = minioPassword ?? t.Minio.SecretKey,
+        MinioPassword = minioPassword ?? t.Minio.SecretKey.Reveal(),
         ArroyoTaskSlots = t.Arroyo.TaskSlots,
         ArroyoNodeMemoryMb = t.Arroyo.NodeMemoryMb,
         ArroyoAdminPort = t.Arroyo.AdminPort,

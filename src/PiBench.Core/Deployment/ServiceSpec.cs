@@ -39,19 +39,38 @@ public sealed record ServiceSpec
     /// <summary>Ports the service listens on, for display (host network).</summary>
     public string Ports { get; init; } = "";
 
-    /// <summary>Digest of everything that defines the container; stored in the pibench.config label.</summary>
+    /// <summary>
+    /// Digest of everything that defines the container; stored in the pibench.config label, which anyone who can list
+    /// the node's containers reads. Secret environment values (passwords, secret keys) enter it only through a slow,
+    /// salted derivation (<see cref="SecretDigest"/>), so the label cannot be used to test password guesses cheaply.
+    /// </summary>
     public string ConfigHash
     {
         get
         {
             var sb = new StringBuilder();
             sb.Append(Image).Append('\n').Append(string.Join('\u0001', Command)).Append('\n');
-            foreach (var (k, v) in Environment.OrderBy(e => e.Key, StringComparer.Ordinal)) sb.Append(k).Append('=').Append(v).Append('\n');
+            foreach (var (k, v) in Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+                sb.Append(k).Append('=').Append(IsSecretKey(k) ? SecretDigest(ContainerName + "/" + k, v) : v).Append('\n');
             sb.Append(MemoryBytes).Append('\n').Append(RestartPolicy).Append('\n').Append(NetworkMode).Append('\n');
             foreach (var v in Volumes) sb.Append(v.Name).Append(':').Append(v.Path).Append('\n');
             return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..16].ToLowerInvariant();
         }
     }
+
+    /// <summary>Environment variables whose values are secrets (never hashed plainly into a label).</summary>
+    public static bool IsSecretKey(string name) =>
+        name.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase) || name.Contains("SECRET", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("TOKEN", StringComparison.OrdinalIgnoreCase);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> SecretDigests = new();
+
+    /// <summary>
+    /// PBKDF2-HMAC-SHA256 of a secret, 200,000 iterations, salted with the container and variable name (the same on
+    /// every machine, so the label stays comparable across deployers); computed once per value and process.
+    /// </summary>
+    internal static string SecretDigest(string salt, string secret) => SecretDigests.GetOrAdd((salt, secret), k =>
+        Convert.ToHexString(Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(k.Item2), Encoding.UTF8.GetBytes("pibench.config/" + k.Item1), 200_000, HashAlgorithmName.SHA256, 32)));
 
     /// <summary>The labels put on the container.</summary>
     public IReadOnlyDictionary<string, string> Labels => new Dictionary<string, string>

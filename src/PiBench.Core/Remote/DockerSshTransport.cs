@@ -62,12 +62,34 @@ public sealed class SshDialStream : WriteClosableStream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = _in.ReadAsync(buffer).AsTask();
-        if (read.IsCompleted || !cancellationToken.CanBeCanceled) return await read.ConfigureAwait(false);
+        if (read.IsCompleted || !cancellationToken.CanBeCanceled) return await Checked(read).ConfigureAwait(false);
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
-        if (await Task.WhenAny(read, cancelled).ConfigureAwait(false) == read) return await read.ConfigureAwait(false);
+        if (await Task.WhenAny(read, cancelled).ConfigureAwait(false) == read) return await Checked(read).ConfigureAwait(false);
         Dispose();
         _ = read.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
         throw new OperationCanceledException(cancellationToken);
+    }
+
+    private bool _gotData;
+
+    /// <summary>
+    /// End of stream before any byte: the dial command itself failed (e.g. dockerd is down: "Cannot connect to the
+    /// Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"). Say that, with its stderr,
+    /// instead of letting the HTTP client report only "An error occurred while sending the request".
+    /// </summary>
+    private async Task<int> Checked(Task<int> read)
+    {
+        var n = await read.ConfigureAwait(false);
+        if (n > 0) { _gotData = true; return n; }
+        if (_gotData) return 0;
+        await Task.WhenAny(_running, Task.Delay(2000)).ConfigureAwait(false);
+        if (_running.IsCompleted && _cmd.ExitStatus is { } exit && exit != 0)
+        {
+            string stderr;
+            try { stderr = _cmd.Error.Trim(); } catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException) { stderr = ""; }
+            throw new IOException($"'{_cmd.CommandText}' on the node exited with {exit}: {(stderr.Length > 0 ? stderr : "(no message)")}");
+        }
+        return 0;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

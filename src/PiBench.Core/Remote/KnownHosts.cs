@@ -8,9 +8,12 @@ public enum HostKeyStatus
 {
     /// <summary>A matching entry exists.</summary>
     Trusted,
-    /// <summary>No entry for this host and key type.</summary>
+    /// <summary>No entry for this host at all (under any key type).</summary>
     Unknown,
-    /// <summary>An entry for this host and key type holds a different key: refuse, always.</summary>
+    /// <summary>
+    /// The host is known (under any key type) and the presented key matches none of its keys: refuse, always. This
+    /// includes a host known by an ed25519 key that now presents only an RSA key (a key-type downgrade).
+    /// </summary>
     Mismatch,
     /// <summary>The key is marked @revoked.</summary>
     Revoked,
@@ -44,26 +47,40 @@ public sealed class KnownHostsFile
         var pattern = HostPattern(host, port);
         var key = Convert.ToBase64String(keyBlob);
         var status = HostKeyStatus.Unknown;
-        foreach (var e in Snapshot())
+        var entries = Snapshot();
+        // A revoked key is refused whatever else the file says.
+        if (entries.Any(e => e.Marker == "@revoked" && e.Key == key && e.Matches(pattern))) return HostKeyStatus.Revoked;
+        foreach (var e in entries)
         {
-            if (!e.Matches(pattern)) continue;
-            if (e.Marker == "@revoked") { if (e.Key == key) return HostKeyStatus.Revoked; continue; }
-            if (e.Marker is not null) continue;
-            if (!SameFamily(e.KeyType, keyType)) continue;
-            if (e.Key == key) return HostKeyStatus.Trusted;
+            if (e.Marker is not null || !e.Matches(pattern)) continue;
+            if (SameFamily(e.KeyType, keyType) && e.Key == key) return HostKeyStatus.Trusted;
+            // Known under this or any other key type, and this key is not one of its keys: changed or downgraded.
             status = HostKeyStatus.Mismatch;
         }
         return status;
     }
 
-    /// <summary>The fingerprints known for a host (any type), for error messages.</summary>
-    public IReadOnlyList<string> KnownFingerprints(string host, int port, string keyType)
+    /// <summary>The keys known for a host (every type), as "type SHA256:fingerprint", for error messages.</summary>
+    public IReadOnlyList<string> KnownFingerprints(string host, int port, string? keyType = null)
     {
         var pattern = HostPattern(host, port);
-        return Snapshot().Where(e => e.Marker is null && e.Matches(pattern) && SameFamily(e.KeyType, keyType))
-            .Select(e => { try { return Fingerprint(Convert.FromBase64String(e.Key)); } catch (FormatException) { return "(unreadable)"; } })
+        return Snapshot().Where(e => e.Marker is null && e.Matches(pattern))
+            .Select(e => { try { return e.KeyType + " " + Fingerprint(Convert.FromBase64String(e.Key)); } catch (FormatException) { return e.KeyType + " (unreadable)"; } })
             .ToList();
     }
+
+    /// <summary>
+    /// The key types known for a host, in file order (ssh-rsa stands for rsa-sha2-256/512 too). The connection offers
+    /// these host-key algorithms first, as OpenSSH does, so a known host is asked for the key type that is on record.
+    /// </summary>
+    public IReadOnlyList<string> KnownKeyTypes(string host, int port)
+    {
+        var pattern = HostPattern(host, port);
+        return Snapshot().Where(e => e.Marker is null && e.Matches(pattern)).Select(e => Normalize(e.KeyType)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>True when <paramref name="algorithm"/> (a host-key algorithm name) verifies keys of <paramref name="keyType"/>.</summary>
+    public static bool AlgorithmServes(string algorithm, string keyType) => SameFamily(algorithm, keyType);
 
     /// <summary>Appends <c>pattern keytype base64</c> (trust on first use). Creates the file and its folder (0700/0600).</summary>
     public void Add(string host, int port, string keyType, byte[] keyBlob)

@@ -29,8 +29,14 @@ public sealed class PiNodeHealth
     public bool? ThrottledSinceBoot { get; init; }
     /// <summary>The raw <c>get_throttled</c> bit mask, e.g. 0x50005; null without vcgencmd.</summary>
     public string? ThrottledFlags { get; init; }
-    /// <summary>Node clock minus local clock, corrected by half the round trip.</summary>
+    /// <summary>
+    /// Node clock minus this machine's clock, ms: the node's time (<c>date +%s%N</c>) read in its own short exchange,
+    /// compared with the midpoint of that exchange; the exchange with the shortest round trip of
+    /// <see cref="NodeProbe.ClockSamples"/> is used. Null when the node's date cannot print nanoseconds.
+    /// </summary>
     public double? ClockOffsetMs { get; init; }
+    /// <summary>Bound of the error of <see cref="ClockOffsetMs"/>, ms: half the round trip of the exchange used (the true offset is within ± this).</summary>
+    public double? ClockOffsetUncertaintyMs { get; init; }
     public string? Error { get; init; }
     /// <summary>False when the kernel's memory cgroup controller is off (stock Raspberry Pi OS): Docker then drops every
     /// container memory limit with only a warning. Null when it could not be read.</summary>
@@ -52,8 +58,10 @@ public static class NodeProbe
         "echo DOCKER=$(docker version --format '{{.Server.Version}}' 2>/dev/null); " +
         "echo MEMCG=$(" + MemoryCgroupCommand + "); " +
         "echo TEMP=$(cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null); " +
-        "echo THROTTLED=$(vcgencmd get_throttled 2>/dev/null); " +
-        "echo NOW=$(date +%s%N)";
+        "echo THROTTLED=$(vcgencmd get_throttled 2>/dev/null)";
+
+    /// <summary>Short exchanges made to measure the clock offset; the one with the shortest round trip counts.</summary>
+    public const int ClockSamples = 5;
 
     /// <summary>
     /// Prints on/off for the memory cgroup controller: cgroup v2 lists it in /sys/fs/cgroup/cgroup.controllers, v1 has
@@ -80,18 +88,9 @@ public static class NodeProbe
             await pool.RunAsync(node, "true", null, options, ct).ConfigureAwait(false);
             var latency = ping.Elapsed.TotalMilliseconds;
 
-            var before = DateTimeOffset.UtcNow;
-            var sw = Stopwatch.StartNew();
             var r = await pool.RunAsync(node, Script, new RemoteCommandOptions { Timeout = TimeSpan.FromSeconds(30) }, options, ct).ConfigureAwait(false);
-            var rtt = sw.Elapsed.TotalMilliseconds;
             var facts = Parse(r.StdOut);
-            double? offset = null;
-            if (facts.TryGetValue("NOW", out var now) && long.TryParse(now, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns) && ns > 0)
-            {
-                var remoteMs = ns / 1_000_000.0;
-                var localMid = before.ToUnixTimeMilliseconds() + rtt / 2;
-                offset = Math.Round(remoteMs - localMid, 1);
-            }
+            var clock = await MeasureClockAsync(pool, node, options, ClockSamples, ct).ConfigureAwait(false);
             var throttle = ThrottleState.Parse(facts.GetValueOrDefault("THROTTLED"));
             return new PiNodeHealth
             {
@@ -109,7 +108,8 @@ public static class NodeProbe
                 Throttled = throttle?.AnyNow,
                 ThrottledSinceBoot = throttle?.AnySinceBoot,
                 ThrottledFlags = throttle?.Flags,
-                ClockOffsetMs = offset,
+                ClockOffsetMs = clock?.OffsetMs,
+                ClockOffsetUncertaintyMs = clock?.UncertaintyMs,
                 MemoryCgroup = ParseMemoryCgroup(facts.GetValueOrDefault("MEMCG")),
             };
         }
@@ -117,6 +117,31 @@ public static class NodeProbe
         {
             return new PiNodeHealth { Node = node.Name, Address = node.Address, Role = node.Role, Reachable = false, Error = ex.Message };
         }
+    }
+
+    /// <summary>
+    /// The node's clock minus this machine's: <paramref name="samples"/> exchanges that only read the node's time; each
+    /// gives offset = remote time - midpoint of the exchange, exact to within half its round trip. The exchange with
+    /// the shortest round trip is kept (least uncertain). Null when the node's date gives no nanoseconds.
+    /// </summary>
+    public static async Task<(double OffsetMs, double UncertaintyMs)?> MeasureClockAsync(SshConnectionPool pool, PiNode node, SshOptions? options,
+        int samples, CancellationToken ct)
+    {
+        (double Offset, double Rtt)? best = null;
+        for (var i = 0; i < samples; i++)
+        {
+            var start = DateTimeOffset.UtcNow;
+            var sw = Stopwatch.StartNew();
+            var r = await pool.RunAsync(node, "date +%s%N", new RemoteCommandOptions { Timeout = TimeSpan.FromSeconds(10) }, options, ct).ConfigureAwait(false);
+            var rtt = sw.Elapsed.TotalMilliseconds;
+            var text = r.StdOut.Trim();
+            if (r.ExitCode != 0 || text.Length < 16 || !text.All(char.IsAsciiDigit) ||
+                !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ns)) return null; // e.g. "%N" unsupported
+            var localMidMs = (start.UtcTicks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerMillisecond + rtt / 2;
+            var offset = ns / 1_000_000.0 - localMidMs;
+            if (best is null || rtt < best.Value.Rtt) best = (offset, rtt);
+        }
+        return best is { } b ? (Math.Round(b.Offset, 2), Math.Round(b.Rtt / 2, 2)) : null;
     }
 
     internal static Dictionary<string, string> Parse(string output)

@@ -20,9 +20,10 @@ public sealed class SshOptions
     public string? KnownHostsFile { get; init; }
     /// <summary>Record the key of a host that known_hosts does not know yet. A changed key is refused regardless.</summary>
     public bool TrustOnFirstUse { get; init; }
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>Channels opened at once on one connection (stay below the server's MaxSessions, 10 by default).</summary>
-    public int MaxSessions { get; init; } = 8;
+    /// <summary>Limit for the TCP connect and each handshake step; null = the node's (topology ssh.connect_timeout_seconds).</summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+    /// <summary>Channels opened at once on one connection; null = the node's (topology ssh.max_sessions). Stay below the server's MaxSessions, 10 by default.</summary>
+    public int? MaxSessions { get; init; }
 
     public static SshOptions Default { get; } = new();
 }
@@ -112,7 +113,9 @@ public sealed class SshConnectionPool : IDisposable
     {
         run ??= new RemoteCommandOptions();
         var client = await GetClientAsync(node, options, ct).ConfigureAwait(false);
-        var text = run.Sudo ? "sudo -n sh -c " + ShellQuote(command) : command;
+        var inner = run.Sudo ? "sudo -n sh -c " + ShellQuote(command) : command;
+        var pgFile = $"/tmp/.pibench-{Guid.NewGuid():N}.pgid";
+        var text = GroupWrapped(inner, pgFile);
         using var timeout = run.Timeout is { } t ? new CancellationTokenSource(t) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         var token = linked?.Token ?? ct;
@@ -145,16 +148,58 @@ public sealed class SshConnectionPool : IDisposable
                 cmd.OutputStream.Dispose();
             return Result(node, cmd.ExitStatus ?? -1, stdout?.ToString() ?? "", cmd.Error, sw);
         }
-        catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            throw new PiBenchException("RemoteCommandTimeout", PiBenchErrorCategory.OperationTimeout,
-                $"{node.Name}: the command did not finish within {run.Timeout!.Value.TotalSeconds:0.#} s and was stopped.", node,
-                "Raise -TimeoutSeconds, or check what the command waits for.");
+            // Ctrl+C or the time limit: end the command's whole process group on the node, not only its shell.
+            var killed = await KillGroupAsync(client, pgFile, run.Sudo).ConfigureAwait(false);
+            if (timeout?.IsCancellationRequested == true && !ct.IsCancellationRequested)
+                throw new PiBenchException("RemoteCommandTimeout", PiBenchErrorCategory.OperationTimeout,
+                    $"{node.Name}: the command did not finish within {run.Timeout!.Value.TotalSeconds:0.#} s; {killed}.", node,
+                    "Raise -TimeoutSeconds, or check what the command waits for.");
+            throw;
         }
         catch (SshConnectionException ex)
         {
             Evict(node, options);
             throw Unreachable(node, ex);
+        }
+    }
+
+    /// <summary>
+    /// The command as the node runs it: a POSIX sh that records its process id (sshd made it a session and process
+    /// group leader) in <paramref name="pgFile"/>, runs the command with the login shell (so everything the command
+    /// starts stays in that group), passes its exit code on and removes the file.
+    /// </summary>
+    internal static string GroupWrapped(string command, string pgFile) =>
+        "exec sh -c " + ShellQuote("{ echo $$ > \"$0\"; } 2>/dev/null; \"${SHELL:-/bin/sh}\" -c \"$1\"; rc=$?; rm -f \"$0\"; exit $rc")
+        + " " + ShellQuote(pgFile) + " " + ShellQuote(command);
+
+    /// <summary>
+    /// Ends a stopped command's process group on the node: SIGTERM, up to 2 s for it to go, then SIGKILL; removes the
+    /// group file. Runs on a fresh channel of the same connection; returns what happened, for the message.
+    /// </summary>
+    private static async Task<string> KillGroupAsync(SshClient client, string pgFile, bool sudo)
+    {
+        var script =
+            $"f={ShellQuote(pgFile)}; i=0; while [ ! -s \"$f\" ] && [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done; " +
+            "pg=$(cat \"$f\" 2>/dev/null); case \"$pg\" in ''|*[!0-9]*) echo none; exit 0;; esac; " +
+            "kill -TERM -$pg 2>/dev/null; i=0; while kill -0 -$pg 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; " +
+            "if kill -0 -$pg 2>/dev/null; then kill -KILL -$pg 2>/dev/null; echo killed; else echo terminated; fi; rm -f \"$f\"";
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var kill = client.CreateCommand(sudo ? "sudo -n sh -c " + ShellQuote(script) : "sh -c " + ShellQuote(script));
+            await Task.Run(() => kill.ExecuteAsync(limit.Token), CancellationToken.None).ConfigureAwait(false);
+            return kill.Result.Trim() switch
+            {
+                "terminated" => "it and every process it started were stopped (SIGTERM)",
+                "killed" => "it and every process it started were killed (SIGKILL after 2 s)",
+                _ => "it was stopped (it had not started its processes yet)",
+            };
+        }
+        catch (Exception ex) when (ex is SshException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            return $"it could not be stopped on the node ({ex.Message}); processes it started may still run there";
         }
     }
 
@@ -188,6 +233,15 @@ public sealed class SshConnectionPool : IDisposable
                     "Run Install-PiSshKey -Credential (Get-Credential) to create and install a key, or pass -KeyFile.");
             PrivateKeyFile key;
             try { key = o.Passphrase is null ? new PrivateKeyFile(keyPath) : new PrivateKeyFile(keyPath, o.Passphrase); }
+            catch (Exception ex) when (o.Passphrase is not null && ex is SshException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException
+                                       && (ex.Message.Contains("check bytes", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("passphrase", StringComparison.OrdinalIgnoreCase)
+                                           || ex.Message.Contains("padding", StringComparison.OrdinalIgnoreCase) || ex is System.Security.Cryptography.CryptographicException))
+            {
+                // SSH.NET says e.g. "random check bytes" or "padding": with a passphrase given, that means it does not open the key.
+                throw new PiBenchException("SshKeyPassphraseWrong", PiBenchErrorCategory.AuthenticationError,
+                    $"{node.Name}: the passphrase does not open the private key '{keyPath}'.", keyPath,
+                    "Pass the key's passphrase as the password of -Credential (the user name is ignored), or check -KeyFile.", ex);
+            }
             catch (Exception ex) when (ex is SshException or SshPassPhraseNullOrEmptyException or InvalidOperationException or NotSupportedException or ArgumentException)
             {
                 throw new PiBenchException("SshKeyUnreadable", PiBenchErrorCategory.InvalidData,
@@ -197,16 +251,13 @@ public sealed class SshConnectionPool : IDisposable
             methods.Add(new PrivateKeyAuthenticationMethod(node.User, key));
         }
 
-        var info = new ConnectionInfo(node.Address, node.Port, node.User, methods.ToArray())
-        {
-            Timeout = o.ConnectTimeout,
-            MaxSessions = Math.Max(1, o.MaxSessions),
-        };
-        var client = new SshClient(info);
         var knownHostsPath = PathUtil.ExpandHome(o.KnownHostsFile ?? node.KnownHostsPath);
         if (string.IsNullOrEmpty(knownHostsPath))
             knownHostsPath = PathUtil.ExpandHome("~/.ssh/known_hosts");
         var known = KnownHostsFiles.GetOrAdd(Path.GetFullPath(knownHostsPath), p => new KnownHostsFile(p));
+        var info = BuildConnectionInfo(node, o, methods.ToArray(), known.KnownKeyTypes(node.Address, node.Port));
+        var timeoutText = $"{info.Timeout.TotalSeconds:0.#} s";
+        var client = new SshClient(info);
         PiBenchException? verdict = null;
         client.HostKeyReceived += (_, e) =>
         {
@@ -234,8 +285,8 @@ public sealed class SshConnectionPool : IDisposable
                         "Do not connect; replace the node's host key.");
                     break;
                 default:
-                    e.CanTrust = false;
-                    var expected = string.Join(", ", known.KnownFingerprints(node.Address, node.Port, e.HostKeyName));
+                    e.CanTrust = false; // never trusted on first use, known_hosts untouched
+                    var expected = string.Join(", ", known.KnownFingerprints(node.Address, node.Port));
                     verdict = new PiBenchException("HostKeyMismatch", PiBenchErrorCategory.SecurityError,
                         $"{node.Name}: the host key of {node.Address}:{node.Port} CHANGED: it presented {e.HostKeyName} {fp}, {known.Path} expects {expected}. Refusing to connect.", node,
                         $"If the node was reinstalled, remove its old line with 'ssh-keygen -R \"{KnownHostsFile.HostPattern(node.Address, node.Port)}\" -f {known.Path}' and connect again with -TrustOnFirstUse; otherwise treat it as an attack.");
@@ -257,16 +308,39 @@ public sealed class SshConnectionPool : IDisposable
                     $"{node.Name}: {node.User}@{node.Address}:{node.Port} refused the login: {ex.Message}", node,
                     o.Password is null ? "Install the key with Install-PiSshKey -Credential, or check -KeyFile and the node's user." : "Check the user name and password."),
                 PiBenchException p => p,
-                _ => Unreachable(node, ex),
+                _ => Unreachable(node, ex, timeoutText),
             };
         }
     }
 
-    private static PiBenchException Unreachable(PiNode node, Exception ex)
+    /// <summary>
+    /// The connection settings of one node: the node's connect timeout and channel limit (topology ssh.*) unless the
+    /// options override them, and the host-key algorithms of the key types known_hosts holds for it offered first (as
+    /// OpenSSH orders them), so a known host is asked for the key on record rather than another type.
+    /// </summary>
+    internal static ConnectionInfo BuildConnectionInfo(PiNode node, SshOptions o, AuthenticationMethod[] methods, IReadOnlyList<string> knownKeyTypes)
+    {
+        var info = new ConnectionInfo(node.Address, node.Port, node.User, methods)
+        {
+            Timeout = o.ConnectTimeout ?? TimeSpan.FromSeconds(Math.Max(1, node.ConnectTimeoutSeconds)),
+            MaxSessions = Math.Max(1, o.MaxSessions ?? node.MaxSessions),
+        };
+        if (knownKeyTypes.Count > 0)
+        {
+            var all = info.HostKeyAlgorithms.ToList();
+            var preferred = knownKeyTypes.SelectMany(t => all.Where(a => KnownHostsFile.AlgorithmServes(a.Key, t))).Distinct().ToList();
+            info.HostKeyAlgorithms.Clear();
+            foreach (var a in preferred.Concat(all.Except(preferred))) info.HostKeyAlgorithms.Add(a.Key, a.Value);
+        }
+        return info;
+    }
+
+    private static PiBenchException Unreachable(PiNode node, Exception ex, string? timeout = null)
     {
         var detail = ex is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : ex.Message;
         var timedOut = ex is SshOperationTimeoutException or TimeoutException or OperationCanceledException
                        || ex is SocketException { SocketErrorCode: SocketError.TimedOut };
+        if (timedOut && timeout is not null) detail += $"; connect timeout {timeout}";
         return new PiBenchException("NodeUnreachable", timedOut ? PiBenchErrorCategory.OperationTimeout : PiBenchErrorCategory.ConnectionError,
             $"{node.Name}: cannot reach {node.Address}:{node.Port} over SSH ({detail}).", node,
             "Check that the node is powered, on the network, and that sshd listens on that port (Test-PiNode shows which nodes answer).", ex);

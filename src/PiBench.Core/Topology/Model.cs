@@ -24,6 +24,10 @@ public sealed class PiNode
     public string KnownHostsPath { get; init; } = "";
     /// <summary>The topology file this node came from (empty when built in memory).</summary>
     public string TopologyPath { get; init; } = "";
+    /// <summary>Seconds allowed for the TCP connect and each SSH handshake step (topology ssh.connect_timeout_seconds).</summary>
+    public int ConnectTimeoutSeconds { get; init; } = 10;
+    /// <summary>SSH channels opened at once on this node's command connection (topology ssh.max_sessions; keep below sshd's MaxSessions, 10 by default).</summary>
+    public int MaxSessions { get; init; } = 8;
 
     public override string ToString() => $"{Name} ({User}@{Address}:{Port}, {Role})";
 }
@@ -68,8 +72,9 @@ public sealed class MinioSettings
     public int ConsolePort { get; init; } = 9001;
     public string Bucket { get; init; } = "arroyo";
     public string AccessKey { get; init; } = "minioadmin";
-    public string SecretKey { get; init; } = "minioadmin";
-    public bool UsesDefaultCredentials => AccessKey == "minioadmin" && SecretKey == "minioadmin";
+    /// <summary>The MinIO secret key (minio.secret_key): shown as ******** everywhere; <see cref="Secret.Reveal"/> gives it to the deployment.</summary>
+    public Secret SecretKey { get; init; } = new("minioadmin");
+    public bool UsesDefaultCredentials => AccessKey == "minioadmin" && SecretKey.Is("minioadmin");
     /// <summary>MinIO image (minio.image); null = the pinned default release.</summary>
     public string? Image { get; init; }
 }

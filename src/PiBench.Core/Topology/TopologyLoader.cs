@@ -19,11 +19,20 @@ internal static class TopologyLoader
             throw new PiBenchException("TopologyNotFound", PiBenchErrorCategory.ObjectNotFound,
                 $"Topology file '{full}' does not exist.", path,
                 "Pass -Path with an existing file, or create one with New-PiTopology.");
+        var size = new FileInfo(full).Length;
+        if (size > TopologyLoaderLimits.MaxBytes)
+            throw new PiBenchException("TopologyTooLarge", PiBenchErrorCategory.InvalidData,
+                $"Topology file '{full}' is {size / 1024} KB; a topology is at most {TopologyLoaderLimits.MaxBytes / 1024} KB, so it was not read.", full,
+                "Pass the cluster's topology file (a few KB; see config/cluster-topology.yaml).");
         return Parse(File.ReadAllText(full), full);
     }
 
     public static ClusterTopology Parse(string yaml, string source)
     {
+        if (yaml.Length > TopologyLoaderLimits.MaxBytes)
+            throw new PiBenchException("TopologyTooLarge", PiBenchErrorCategory.InvalidData,
+                $"{source}: the topology text has {yaml.Length} characters; a topology is at most {TopologyLoaderLimits.MaxBytes / 1024} KB.", source,
+                "Pass the cluster's topology file (a few KB; see config/cluster-topology.yaml).");
         var stream = new YamlStream();
         try
         {
@@ -33,8 +42,14 @@ internal static class TopologyLoader
         {
             var what = ex.InnerException?.Message ?? ex.Message;
             var id = what.Contains("Duplicate key", StringComparison.OrdinalIgnoreCase) ? "TopologyDuplicateKey" : "TopologyParseError";
+            // YAML forbids tabs in indentation, and the parser often reports that at 1:1: point at the first tab instead.
+            if (FirstIndentTab(yaml) is { } tab && (ex.Start.Line <= 1 || ex.Start.Line >= tab.Line))
+                throw Error("TopologyParseError", source, tab, null, "a tab is used for indentation; YAML allows only spaces there.", "Replace the tab with spaces.");
             throw Error(id, source, ex.Start, null, $"YAML error: {Trim(what)}", "Fix the YAML syntax at that line.");
         }
+        if (stream.Documents.Count > 1)
+            throw Error("TopologyMultipleDocuments", source, stream.Documents[1].RootNode.Start, null,
+                $"the file holds {stream.Documents.Count} YAML documents (separated by '---'); a topology is one document.", "Keep one document per topology file.");
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw Error("TopologyParseError", source, Mark.Empty, null, "the file is empty or is not a YAML mapping.",
                 "Start from config/cluster-topology.yaml or New-PiTopology.");
@@ -80,8 +95,8 @@ internal static class TopologyLoader
             if (!NodeName.IsMatch(nodeName))
                 throw Error("TopologyInvalidValue", source, ValueMark(n, "name"), key + ".name", $"'{nodeName}' is not a valid node name (letters, digits, '.', '_', '-').", null);
             var address = r.Str(n, "address", key + ".address") ?? throw Error("TopologyMissingKey", source, n.Start, key + ".address", "the node has no address.", "Add address: <IPv4 or host name>.");
-            if (!IsValidAddress(address))
-                throw Error("TopologyInvalidAddress", source, ValueMark(n, "address"), key + ".address", $"'{address}' is not a valid IPv4 address or host name.", "Use a dotted IPv4 address such as 192.168.2.71 or a host name.");
+            if (AddressProblem(address) is { } problem)
+                throw Error("TopologyInvalidAddress", source, ValueMark(n, "address"), key + ".address", $"'{address}' {problem}", "Use a dotted-decimal IPv4 address such as 192.168.2.71 (no leading zeros) or a host name.");
             var roleText = r.Str(n, "role", key + ".role") ?? throw Error("TopologyMissingKey", source, n.Start, key + ".role", "the node has no role.", "Add role: controller or role: worker.");
             NodeRole role = roleText.ToLowerInvariant() switch
             {
@@ -110,6 +125,8 @@ internal static class TopologyLoader
                 KeyPath = PathUtil.Resolve(r.Str(n, "key_path", key + ".key_path") ?? ssh.KeyPath, dir),
                 KnownHostsPath = PathUtil.Resolve(ssh.KnownHosts, dir),
                 TopologyPath = source,
+                ConnectTimeoutSeconds = ssh.ConnectTimeoutSeconds,
+                MaxSessions = ssh.MaxSessions,
             });
         }
 
@@ -166,7 +183,7 @@ internal static class TopologyLoader
                 ConsolePort = r.Int(m, "console_port", "minio.console_port", 1, 65535) ?? minio.ConsolePort,
                 Bucket = r.Str(m, "bucket", "minio.bucket") ?? minio.Bucket,
                 AccessKey = r.Str(m, "access_key", "minio.access_key") ?? minio.AccessKey,
-                SecretKey = r.Str(m, "secret_key", "minio.secret_key") ?? minio.SecretKey,
+                SecretKey = r.Str(m, "secret_key", "minio.secret_key") is { } secret ? new Secret(secret) : minio.SecretKey,
                 Image = r.Image(m, "image", "minio.image"),
             };
         }
@@ -215,6 +232,13 @@ internal static class TopologyLoader
             };
         }
 
+        CheckTopic(source, root, kafka.InputTopic, "input_topic");
+        CheckTopic(source, root, kafka.OutputTopic, "output_topic");
+        if (string.Equals(kafka.InputTopic, kafka.OutputTopic, StringComparison.Ordinal))
+            throw Error("TopologyInvalidValue", source, KeyMark(root, "kafka", "output_topic"), "kafka.output_topic",
+                $"'{kafka.OutputTopic}' is also the input topic: results would be read back as input.", "Give the output topic its own name.");
+        CheckPorts(source, root, nodes.First(x => x.Role == NodeRole.Controller), kafka, minio, arroyo, flink);
+
         return new ClusterTopology
         {
             Path = source, Name = name, Ssh = ssh, Nodes = nodes, Benchmark = bench,
@@ -222,15 +246,99 @@ internal static class TopologyLoader
         };
     }
 
-    private static bool IsValidAddress(string address)
+    /// <summary>
+    /// Null for a valid address, else why it is not. IPv4 is strictly dotted decimal: four octets 0-255 without
+    /// leading zeros, because the C resolver (inet_aton) reads 071 as octal 57 and 0x47 as hex, so 127.0.0.071 would
+    /// reach 127.0.0.57. A host name whose last label is numeric or hex is refused for the same reason.
+    /// </summary>
+    public static string? AddressProblem(string address)
     {
         if (Regex.IsMatch(address, @"^[0-9.]+$"))
         {
             var parts = address.Split('.');
-            return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && int.Parse(p, CultureInfo.InvariantCulture) <= 255);
+            if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3)) return "is not a valid IPv4 address (four dotted numbers 0-255).";
+            if (parts.FirstOrDefault(p => p.Length > 1 && p[0] == '0') is { } zero)
+                return $"has a leading zero in octet '{zero}': resolvers read it as octal ({OctalReading(parts)}), not as {string.Join('.', parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)))}.";
+            if (parts.Any(p => int.Parse(p, CultureInfo.InvariantCulture) > 255)) return "is not a valid IPv4 address (an octet is above 255).";
+            return null;
         }
-        if (address.Contains(':')) return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        return HostName.IsMatch(address);
+        if (address.Contains(':'))
+            return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? null : "is not a valid IPv6 address.";
+        if (!HostName.IsMatch(address)) return "is not a valid IPv4 address or host name.";
+        var last = address.TrimEnd('.').Split('.')[^1];
+        if (Regex.IsMatch(last, @"^(0[xX][0-9A-Fa-f]*|[0-9]+)$"))
+            return "looks like a numeric address in hex or short form, which resolvers read differently from what it shows; write four decimal octets.";
+        return null;
+    }
+
+    private static readonly Regex TopicName = new(@"^[A-Za-z0-9._-]{1,249}$", RegexOptions.Compiled);
+
+    /// <summary>Kafka's rule for topic names (Topic.validate): 1-249 of [A-Za-z0-9._-], not "." or "..".</summary>
+    private static void CheckTopic(string source, YamlMappingNode root, string topic, string key)
+    {
+        if (TopicName.IsMatch(topic) && topic is not ("." or "..")) return;
+        throw Error("TopologyInvalidValue", source, KeyMark(root, "kafka", key), "kafka." + key,
+            $"'{topic}' is not a valid Kafka topic name (1-249 characters of letters, digits, '.', '_', '-'; not '.' or '..').", "Choose a name such as nexmark-events.");
+    }
+
+    /// <summary>
+    /// The controller runs Kafka, MinIO and the engine under test with host networking: Kafka's, MinIO's and the SSH
+    /// port must differ from each other and from every engine port. Arroyo and Flink never run at the same time, so
+    /// each engine is checked with the shared services, not against the other.
+    /// </summary>
+    private static void CheckPorts(string source, YamlMappingNode root, PiNode controller, KafkaSettings kafka, MinioSettings minio, ArroyoSettings arroyo, FlinkSettings flink)
+    {
+        var shared = new List<(string Key, int Port)>
+        {
+            ($"SSH port of {controller.Name}", controller.Port), ("kafka.port", kafka.Port), ("minio.api_port", minio.ApiPort), ("minio.console_port", minio.ConsolePort),
+        };
+        var engines = new[]
+        {
+            new List<(string Key, int Port)> { ("arroyo.api_port", arroyo.ApiPort), ("arroyo.controller_port", arroyo.ControllerPort), ("arroyo.admin_port", arroyo.AdminPort) },
+            new List<(string Key, int Port)> { ("flink.rest_port", flink.RestPort), ("flink.sql_gateway_port", flink.SqlGatewayPort) },
+        };
+        foreach (var engine in engines)
+        {
+            // Kafka, MinIO and SSH against each other and against the engine's ports (an engine's own ports are the
+            // engine's business: a topology for one engine may park the other's on one unused port).
+            var all = shared.Concat(engine).ToList();
+            for (var i = 0; i < shared.Count; i++)
+                for (var j = i + 1; j < all.Count; j++)
+                    if (all[i].Port == all[j].Port)
+                    {
+                        var parts = all[j].Key.Split('.');
+                        var mark = parts.Length == 2 ? KeyMark(root, parts[0], parts[1]) : root.Start;
+                        throw Error("TopologyPortConflict", source, mark, all[j].Key,
+                            $"{all[i].Key} and {all[j].Key} are both {all[i].Port} on the controller ({controller.Name}, {controller.Address}); each service needs its own port.",
+                            $"Change one of them.");
+                    }
+        }
+    }
+
+    /// <summary>The position of section.key's value, else of the section, else of the file's root.</summary>
+    private static Mark KeyMark(YamlMappingNode root, string section, string key)
+    {
+        if (!root.Children.TryGetValue(new YamlScalarNode(section), out var sec)) return root.Start;
+        return sec is YamlMappingNode m ? ValueMark(m, key) : sec.Start;
+    }
+
+    /// <summary>The first tab in a line's indentation (1-based line and column), if any.</summary>
+    private static Mark? FirstIndentTab(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            for (var c = 0; c < line.Length && (line[c] == ' ' || line[c] == '\t'); c++)
+                if (line[c] == '\t') return new Mark(0, i + 1, c + 1);
+        }
+        return null;
+    }
+
+    private static string OctalReading(string[] parts)
+    {
+        try { return string.Join('.', parts.Select(p => p.Length > 1 && p[0] == '0' ? Convert.ToInt32(p, 8) : int.Parse(p, CultureInfo.InvariantCulture))); }
+        catch (FormatException) { return "an invalid octal number"; }
     }
 
     private static Mark ValueMark(YamlMappingNode map, string key) =>
@@ -340,6 +448,13 @@ internal static class TopologyLoader
             return d[a.Length, b.Length];
         }
     }
+}
+
+/// <summary>Limits of topology input.</summary>
+public static class TopologyLoaderLimits
+{
+    /// <summary>Largest topology file or text read (1 MiB; a 200-node topology is about 20 KB).</summary>
+    public const int MaxBytes = 1024 * 1024;
 }
 
 /// <summary>Where a topology error is: the TargetObject of topology ErrorRecords.</summary>

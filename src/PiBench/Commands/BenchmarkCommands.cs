@@ -210,17 +210,31 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
         },
     };
 
+    /// <summary>The host of the first bootstrap server (host:port, [v6]:port or host).</summary>
+    internal static string BootstrapHost(string bootstrap)
+    {
+        var first = bootstrap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? bootstrap;
+        if (first.StartsWith('[') && first.IndexOf(']') is > 0 and var end) return first[1..end];
+        var colon = first.LastIndexOf(':');
+        return colon > 0 && first.IndexOf(':') == colon ? first[..colon] : first;
+    }
+
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         var system = Enum.Parse<StreamSystem>(System, ignoreCase: true);
         ClusterTopology? topology = null;
         var topologyPath = Topology is null ? ClusterTopology.DefaultPath : GetUnresolvedProviderPathFromPSPath(Topology);
-        if (Topology is not null || File.Exists(topologyPath)) topology = ClusterTopology.Load(topologyPath);
+        // With -BootstrapServers and no -Topology, the default topology is not read: only what the user named is contacted.
+        if (Topology is not null || (BootstrapServers is null && File.Exists(topologyPath))) topology = ClusterTopology.Load(topologyPath);
+        var nodeSource = topology is not null
+            ? $"{topology.Nodes.Count} node(s) from topology {topology.Path}{(Topology is null ? " (the default topology: no -Topology given)" : "")}{(NoMetrics ? ", not sampled (-NoMetrics)" : "")}"
+            : "no nodes: no -Topology given and -BootstrapServers names the cluster, so no topology file was read and no node is sampled";
         var bench = topology?.Benchmark ?? new BenchmarkSettings();
         var bootstrap = BootstrapServers ?? topology?.KafkaBootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
             ThrowArgumentError("BootstrapServersMissing", "No Kafka bootstrap servers: pass -BootstrapServers or a topology file.", null);
-        var controller = ControllerAddress ?? topology?.Controller.Address ?? "127.0.0.1";
+        // Without a topology the engine is looked for on the host the user named (the first bootstrap server's), not on a default address.
+        var controller = ControllerAddress ?? topology?.Controller.Address ?? EngineUri?.Host ?? BootstrapHost(bootstrap!);
         var engine = new StreamEngineSettings
         {
             System = system, ControllerAddress = controller, EngineUri = EngineUri, AuxiliaryUri = AuxiliaryUri,
@@ -286,8 +300,18 @@ public sealed class InvokeBenchmarkCommand : PiBenchCmdlet
                 ThrowTerminatingError(NexmarkQueryCatalog.Unsupported(unsupported));
 
         var target = $"{system} via {plan.BootstrapServers}";
-        if (!ShouldProcess(target, "Run the benchmark:\n  " + string.Join("\n  ", plan.Describe()))) return;
+        IEnumerable<string> cells = plan.Describe();
+        if (plan.ResumePath is { } resumePath)
+        {
+            // Refuses a foreign or mismatched file before anything runs (and before -WhatIf), and shows what resuming would run.
+            var doc = ResumeCheck.Load(resumePath, plan);
+            cells = ResumeCheck.DescribeResume(resumePath, doc, plan);
+        }
+        if (!ShouldProcess(target, "Run the benchmark:\n  " + string.Join("\n  ", cells.Prepend("Nodes: " + nodeSource)))) return;
 
+        // Before anything runs: the results folder can be written, and a bootstrap server answers (else: which, and why).
+        if (plan.ResumePath is null) ResumeCheck.EnsureWritable(plan.OutputDirectory);
+        await PiBench.Core.Kafka.BootstrapProbe.CheckAsync(plan.BootstrapServers, TimeSpan.FromSeconds(5), cancellationToken);
         var runner = new BenchmarkRunner(plan, Progress, Log);
         await runner.RunAsync(r => Post(() => WriteObject(r)), cancellationToken, s => Post(() => WriteObject(s)));
         WriteVerbose($"Results: {runner.TextPath} and {runner.JsonPath}");

@@ -44,8 +44,26 @@ public sealed class GetPiTopologyCommand : PiBenchCmdlet
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var path = Path is null ? ClusterTopology.DefaultPath : GetUnresolvedProviderPathFromPSPath(Path);
-        WriteObject(ClusterTopology.Load(path));
+        WriteObject(TopologyOutput.WithMinioCredential(ClusterTopology.Load(path)));
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>How a topology goes to the pipeline: the MinIO keys as a PSCredential (MinioCredential), never as plain text.</summary>
+internal static class TopologyOutput
+{
+    /// <summary>
+    /// Adds MinioCredential (access key as user name, secret key as SecureString). Minio.SecretKey itself shows
+    /// ******** in every view and in ConvertTo-Json.
+    /// </summary>
+    public static PSObject WithMinioCredential(ClusterTopology topology)
+    {
+        var secure = new System.Security.SecureString();
+        foreach (var c in topology.Minio.SecretKey.Reveal()) secure.AppendChar(c);
+        secure.MakeReadOnly();
+        var pso = PSObject.AsPSObject(topology);
+        pso.Properties.Add(new PSNoteProperty("MinioCredential", new PSCredential(topology.Minio.AccessKey, secure)));
+        return pso;
     }
 }
 
@@ -105,7 +123,7 @@ public sealed class NewPiTopologyCommand : PiBenchCmdlet
         var dir = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         File.WriteAllText(path, yaml);
-        WriteObject(ClusterTopology.Load(path));
+        WriteObject(TopologyOutput.WithMinioCredential(ClusterTopology.Load(path)));
         return Task.CompletedTask;
     }
 }
@@ -237,10 +255,10 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
     [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; } = 10;
 
-    /// <summary>Seconds allowed for the TCP connect and SSH handshake per node.</summary>
+    /// <summary>Seconds allowed for the TCP connect and SSH handshake per node (default: the topology's ssh.connect_timeout_seconds, 10).</summary>
     [Parameter]
     [ValidateRange(1, 600)]
-    public int ConnectTimeoutSeconds { get; set; } = 10;
+    public int ConnectTimeoutSeconds { get; set; }
 
     protected sealed override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -287,7 +305,7 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
         Passphrase = Credential?.GetNetworkCredential().Password is { Length: > 0 } p ? p : null,
         KnownHostsFile = KnownHostsFile is null ? null : GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
         TrustOnFirstUse = TrustOnFirstUse,
-        ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSeconds),
+        ConnectTimeout = ConnectTimeoutSeconds > 0 ? TimeSpan.FromSeconds(ConnectTimeoutSeconds) : null,
     };
 
     /// <summary>Does the work for all collected nodes (pipeline thread).</summary>
@@ -314,6 +332,15 @@ public abstract class PiNodeCmdlet : PiBenchCmdlet
         while (pending.Count > 0)
         {
             var finished = await Task.WhenAny(pending.Select(p => p.Task));
+            if (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: let every node finish stopping its remote command (its process group, a few seconds at
+                // most) before the command returns, so nothing is left running on the nodes.
+                var all = Task.WhenAll(pending.Select(p => (Task)p.Task));
+                await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(15), CancellationToken.None));
+                _ = all.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                throw new OperationCanceledException(ct);
+            }
             var item = pending.First(p => p.Task == finished);
             pending.Remove(item);
             done++;
@@ -394,7 +421,9 @@ public sealed class InvokePiCommandCommand : PiNodeCmdlet
 /// <para>One PiNodeHealth per node: Reachable, LatencyMs (round trip of a no-op command over the open connection),
 /// Architecture, OS, Kernel, Model, Cores, MemoryMB, DiskFreeGB (of /), DockerVersion (null when docker or its daemon is
 /// missing), TemperatureC (thermal zone 0), Throttled and ThrottledSinceBoot (from vcgencmd get_throttled; null where
-/// vcgencmd does not exist), and ClockOffsetMs (node clock minus this machine's, corrected by half the round trip).
+/// vcgencmd does not exist), and ClockOffsetMs (node clock minus this machine's: the node's time read in five short
+/// exchanges of their own, each compared with its midpoint, the one with the shortest round trip kept) with
+/// ClockOffsetUncertaintyMs (half that round trip: the true offset lies within ClockOffsetMs ± ClockOffsetUncertaintyMs).
 /// MemoryCgroup is $false when the kernel's memory cgroup is off (stock Raspberry Pi OS): Docker then ignores container
 /// memory limits, and a warning says how to turn it on (cmdline.txt).
 /// An unreachable node gives Reachable = $false and an error record; authentication and host-key failures are errors.</para>
@@ -462,6 +491,7 @@ public sealed class InstallPiSshKeyCommand : PiNodeCmdlet
                 {
                     Name = node.Name, Address = node.Address, Port = node.Port, User = user, Role = node.Role, Index = node.Index,
                     Hostname = node.Hostname, KeyPath = node.KeyPath, KnownHostsPath = node.KnownHostsPath, TopologyPath = node.TopologyPath,
+                    ConnectTimeoutSeconds = node.ConnectTimeoutSeconds, MaxSessions = node.MaxSessions,
                 };
                 return SshKeyInstaller.InstallAsync(SshConnectionPool.Shared, target, keyPath, password, TrustOnFirstUse, knownHosts, ct);
             },

@@ -315,6 +315,7 @@ public sealed class ResultsFilesTests
     {
         var doc = Doc();
         doc.Mode = "Sustainable";
+        doc.Repetitions = 1;
         doc.Results = new()
         {
             Step(R("q1", 1, 10_000), 1, 10_000), Step(R("q1", 1, 15_000, valid: false), 2, 20_000),   // q1: a completed search
@@ -358,19 +359,23 @@ public sealed class ResultsFilesTests
             Assert.Equal("ResumeModeMismatch", ex.ErrorId);
             Assert.Contains("-Mode Sustainable", ex.RecommendedAction);
 
-            // Only q1 in the plan: its search is complete, so nothing runs; q5's unfinished search and steps are dropped.
-            var runner = new BenchmarkRunner(new BenchmarkPlan
+            // The same run (issue 11: -Resume refuses another query set, rate, parallelism ...): q1's search is complete,
+            // so only q5 is left to run; the plan of the resume says so. q5's unfinished search and steps are redone.
+            var doc = ResultsFiles.Read(json);
+            var plan = new BenchmarkPlan
             {
-                Queries = new[] { "q1" }, Repetitions = 1, BootstrapServers = "127.0.0.1:1", ResumePath = json, Mode = "Sustainable",
+                Queries = doc.Queries, Repetitions = doc.Repetitions, BootstrapServers = "127.0.0.1:1", ResumePath = json, Mode = "Sustainable",
+                EventsPerSecond = doc.TargetRate, TotalEvents = doc.TotalEvents, Parallelism = doc.Parallelism, Seed = doc.Seed,
+                WarmupSeconds = doc.WarmupSeconds, MeasureSeconds = doc.MeasureSeconds, TopologyName = doc.TopologyName, Search = doc.Search ?? new SustainableSearchOptions(),
                 Engine = new PiBench.Core.Engines.StreamEngineSettings { EngineUri = new Uri("http://127.0.0.1:1/"), AuxiliaryUri = new Uri("http://127.0.0.1:1/") },
-            });
-            var searches = new List<SustainableThroughputResult>();
-            await runner.RunAsync(null, CancellationToken.None, searches.Add);
-            Assert.Empty(searches);
-            var back = ResultsFiles.Read(json);
-            Assert.Equal("Completed", back.State);
-            Assert.Equal(new[] { "q1" }, back.Searches.Select(x => x.Query));
-            Assert.Equal(new[] { ("q1", 1), ("q1", 2) }, back.Results.Select(r => (r.Query, r.Step)));
+            };
+            Assert.Equal(new[] { ("q5", 1) }, ResumeCheck.RemainingCells(ResumeCheck.Load(json, plan), plan));
+            // A subset of the queries is another run: refused, file unchanged.
+            var before = File.ReadAllBytes(json);
+            var subset = new BenchmarkRunner(plan.WithQueries(new[] { "q1" }), engineFactory: _ => throw new InvalidOperationException("no engine needed"));
+            var mismatch = await Assert.ThrowsAsync<PiBenchException>(() => subset.RunAsync(null, CancellationToken.None));
+            Assert.Equal("ResumeMismatch", mismatch.ErrorId);
+            Assert.Equal(before, File.ReadAllBytes(json));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

@@ -29,7 +29,26 @@ public sealed class KnownHostsFileTests : IDisposable
         Assert.Equal(HostKeyStatus.Trusted, kh.Check("10.0.0.5", 2222, "ssh-ed25519", KeyA));
         Assert.Equal(HostKeyStatus.Mismatch, kh.Check("10.0.0.5", 2222, "ssh-ed25519", KeyB));
         Assert.Equal(HostKeyStatus.Unknown, kh.Check("10.0.0.5", 22, "ssh-ed25519", KeyA));
-        Assert.Equal(HostKeyStatus.Unknown, kh.Check("10.0.0.5", 2222, "ssh-rsa", KeyB)); // another key type is not a mismatch
+        // Known as ed25519, now presenting RSA: a downgrade is a mismatch, never "unknown" (which TOFU would accept).
+        Assert.Equal(HostKeyStatus.Mismatch, kh.Check("10.0.0.5", 2222, "ssh-rsa", KeyB));
+        Assert.Equal(HostKeyStatus.Mismatch, kh.Check("10.0.0.5", 2222, "rsa-sha2-512", KeyB));
+    }
+
+    [Fact]
+    public void HostKnownUnderAnotherKeyType_IsAMismatch_AndItsKnownTypesComeFirst()
+    {
+        File.WriteAllText(_path,
+            $"[127.0.0.71]:2222 ssh-ed25519 {Convert.ToBase64String(KeyA)}\n[127.0.0.72]:2222 ssh-rsa {Convert.ToBase64String(KeyB)}\n[127.0.0.72]:2222 ssh-ed25519 {Convert.ToBase64String(KeyA)}\n");
+        var kh = new KnownHostsFile(_path);
+        Assert.Equal(HostKeyStatus.Mismatch, kh.Check("127.0.0.71", 2222, "ssh-rsa", KeyB));
+        Assert.Equal(HostKeyStatus.Mismatch, kh.Check("127.0.0.71", 2222, "ecdsa-sha2-nistp256", KeyA)); // even the same bytes under another type
+        Assert.Equal(HostKeyStatus.Trusted, kh.Check("127.0.0.72", 2222, "rsa-sha2-256", KeyB));
+        Assert.Equal(HostKeyStatus.Unknown, kh.Check("127.0.0.73", 2222, "ssh-rsa", KeyB));
+        Assert.Equal(new[] { "ssh-ed25519" }, kh.KnownKeyTypes("127.0.0.71", 2222));
+        Assert.Equal(new[] { "ssh-rsa", "ssh-ed25519" }, kh.KnownKeyTypes("127.0.0.72", 2222));
+        Assert.Contains(kh.KnownFingerprints("127.0.0.71", 2222), f => f.StartsWith("ssh-ed25519 SHA256:", StringComparison.Ordinal));
+        Assert.True(KnownHostsFile.AlgorithmServes("rsa-sha2-512", "ssh-rsa"));
+        Assert.False(KnownHostsFile.AlgorithmServes("ssh-ed25519", "ssh-rsa"));
     }
 
     [Fact]

@@ -1,13 +1,13 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # User-level behaviour of Invoke-Benchmark and Get-ClusterMetric on loopback: the module's embedded Kafka, the
-# in-process Arroyo stand-in (tests/StandIns/*.cs, compiled with Add-Type) and, for node metrics, this machine over
-# SSH when $env:PIBENCH_TEST_TOPOLOGY names a loopback topology (e.g. the one the SSH lab writes). Run after
-# `dotnet build PiBench.sln`:
+# in-process Arroyo stand-in (tests/StandIns/*.cs, compiled with Add-Type) and, for node metrics, the SSH lab
+# (sshd per simulated Pi, started through tests/pester/TestLab.ps1; needs root). Run after `dotnet build PiBench.sln`:
 #   Invoke-Pester tests/pester/Benchmark.Tests.ps1
 
 BeforeAll {
     $repo = Resolve-Path (Join-Path $PSScriptRoot '..' '..')
     Import-Module (Join-Path $repo 'out' 'PiBench' 'PiBench.psd1') -Force
+    . (Join-Path $PSScriptRoot 'TestLab.ps1')
     if (-not ('PiBench.StandIns.ArroyoStandIn' -as [type])) {
         # The stand-ins are written for the test projects (ImplicitUsings, nullable annotations): give Add-Type the
         # same global usings and let it ignore the nullable-context warnings.
@@ -142,16 +142,22 @@ try {
     }
 }
 
-Describe 'Get-ClusterMetric' -Skip:(-not $env:PIBENCH_TEST_TOPOLOGY) {
+Describe 'Get-ClusterMetric' {
+    BeforeAll {
+        $lab = Start-TestLab -Ssh -ThrottledNode pi3
+        $topo = $lab.Ssh.TopologyPath
+    }
+    AfterAll { Stop-TestLab $lab }
+
     It 'gives one sample per node with -Once' {
-        $nodes = Get-PiNode -Topology $env:PIBENCH_TEST_TOPOLOGY
-        $s = Get-ClusterMetric -Topology $env:PIBENCH_TEST_TOPOLOGY -Once -IntervalSeconds 0.5
+        $nodes = Get-PiNode -Topology $topo
+        $s = Get-ClusterMetric -Topology $topo -Once -IntervalSeconds 0.5
         $s.Count | Should -Be $nodes.Count
         $s | ForEach-Object { $_.CpuPercent | Should -BeGreaterOrEqual 0 }
     }
     It 'appends JSON lines as samples arrive' {
         $path = Join-Path ([IO.Path]::GetTempPath()) ("metrics-" + [guid]::NewGuid() + ".jsonl")
-        $n = (Get-ClusterMetric -Topology $env:PIBENCH_TEST_TOPOLOGY -Count 2 -IntervalSeconds 0.3 -Path $path).Count
+        $n = (Get-ClusterMetric -Topology $topo -Count 2 -IntervalSeconds 0.3 -Path $path).Count
         (Get-Content $path).Count | Should -Be $n
         Remove-Item $path
     }

@@ -1,9 +1,10 @@
 #requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # User-level behaviour of the topology and node cmdlets, for people with pwsh and Pester.
-# The SSH part needs a reachable lab: set $env:PIBENCH_LAB_TOPOLOGY to a topology whose nodes answer
-# (for example one written by New-PiTopology -Loopback on a machine with sshd on 127.0.0.x).
+# The SSH part starts the xunit suite's SSH lab (sshd per simulated Pi on 127.0.0.70.., a throw-away user, pi3 with a
+# fake vcgencmd reporting throttling) through tests/pester/TestLab.ps1: needs root and openssh-server.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/PiBench/PiBench.psd1') -Force
+    . (Join-Path $PSScriptRoot 'TestLab.ps1')
 }
 
 Describe 'Topology' {
@@ -23,7 +24,8 @@ Describe 'Topology' {
         $p = Join-Path ([IO.Path]::GetTempPath()) "lab-$([guid]::NewGuid()).yaml"
         $t = New-PiTopology -Path $p -Loopback -WorkerCount 3 -Port 2222
         (Get-PiNode -Topology $p).Count | Should -Be 4
-        (Get-PiNode -Topology $p -Role Worker).Address | Should -Be @('127.0.0.71', '127.0.0.72', '127.0.0.73')
+        # ForEach-Object, not (...).Address: on an array that name is Array.Address(int), not member enumeration.
+        Get-PiNode -Topology $p -Role Worker | ForEach-Object Address | Should -Be @('127.0.0.71', '127.0.0.72', '127.0.0.73')
         Remove-Item $p
     }
     It 'exports flat node rows' {
@@ -33,13 +35,23 @@ Describe 'Topology' {
     }
 }
 
-Describe 'Nodes over SSH' -Skip:(-not $env:PIBENCH_LAB_TOPOLOGY) {
+Describe 'Nodes over SSH' {
+    BeforeAll {
+        $lab = Start-TestLab -Ssh -ThrottledNode pi3
+        $topo = $lab.Ssh.TopologyPath
+    }
+    AfterAll { Stop-TestLab $lab }
+
     It 'checks every node' {
-        $h = Get-PiNode -Topology $env:PIBENCH_LAB_TOPOLOGY | Test-PiNode
+        $h = Get-PiNode -Topology $topo | Test-PiNode
+        $h.Count | Should -Be 3
         $h | ForEach-Object { $_.Reachable | Should -BeTrue }
+        ($h | Where-Object Node -eq 'pi3').Throttled | Should -BeTrue
+        ($h | Where-Object Node -eq 'pi2').Throttled | Should -Not -BeTrue
     }
     It 'runs a command on every node' {
-        $r = Invoke-PiCommand -Topology $env:PIBENCH_LAB_TOPOLOGY -Command 'echo hi'
+        $r = Invoke-PiCommand -Topology $topo -Command 'echo hi'
+        $r.Count | Should -Be 3
         $r.StdOut | ForEach-Object { $_ | Should -Be "hi`n" }
     }
 }

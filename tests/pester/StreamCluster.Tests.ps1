@@ -1,14 +1,13 @@
 #Requires -Modules Pester
 # User-level behaviour of the cluster deployment cmdlets (issue 7), for people with pwsh + Pester 5.
-# Needs a loopback lab like the xunit DeploymentTests build (sshd per node whose `docker` reaches a private dockerd,
-# stand-in images on the controller): point $env:PIBENCH_LAB_TOPOLOGY at its topology file. Without it, only the
-# offline checks run.
+# The lab parts start the xunit DeploymentTests' lab through tests/pester/TestLab.ps1: sshd per node whose `docker`
+# reaches a private dockerd, stand-in images tagged with the pinned names on the controller (needs root, docker.io,
+# openssh-server, busybox-static).
 
 BeforeAll {
     $module = Join-Path $PSScriptRoot '../../out/PiBench/PiBench.psd1'
     Import-Module $module -Force
-    $script:Topo = $env:PIBENCH_LAB_TOPOLOGY
-    $script:HasLab = [bool]$script:Topo -and (Test-Path $script:Topo)
+    . (Join-Path $PSScriptRoot 'TestLab.ps1')
     $env:PIBENCH_READY_TIMEOUT = '30'
 }
 
@@ -24,18 +23,22 @@ Describe 'Cluster deployment cmdlets (offline)' {
         $meta.ConfirmImpact | Should -Be 'High'
     }
     It 'rejects an unknown service with a stable error id' {
-        { Get-StreamClusterLog -Service nope -Topology $script:Topo -ErrorAction Stop } |
+        { Get-StreamClusterLog -Service nope -Topology (Join-Path $PSScriptRoot '../../config/cluster-topology.yaml') -ErrorAction Stop } |
             Should -Throw -ErrorId 'UnknownService,PiBench.Commands.GetStreamClusterLogCommand'
     }
     It 'completes service names' {
-        $r = TabExpansion2 -inputScript 'Get-StreamClusterLog -Service arr' -cursorColumn 35
+        $s = 'Get-StreamClusterLog -Service arr'
+        $r = TabExpansion2 -inputScript $s -cursorColumn $s.Length
         $r.CompletionMatches.CompletionText | Should -Contain 'arroyo-node'
     }
 }
 
-Describe 'Cluster deployment on the loopback lab' -Skip:(-not $script:HasLab) {
-    BeforeAll { Uninstall-StreamCluster -Topology $script:Topo -RemoveData -Confirm:$false }
-    AfterAll { Uninstall-StreamCluster -Topology $script:Topo -RemoveData -Confirm:$false }
+Describe 'Cluster deployment on the loopback lab' {
+    BeforeAll {
+        $lab = Start-TestLab -Deploy
+        $script:Topo = $lab.Deploy.TopologyPath
+    }
+    AfterAll { Stop-TestLab $lab }
 
     It '-WhatIf changes nothing' {
         Install-StreamCluster -System Arroyo -Topology $script:Topo -WhatIf | Should -BeNullOrEmpty
@@ -52,6 +55,12 @@ Describe 'Cluster deployment on the loopback lab' -Skip:(-not $script:HasLab) {
         $checks = Test-StreamCluster -Topology $script:Topo
         $checks.Where({ -not $_.Passed }) | Should -BeNullOrEmpty
         $checks.Check | Should -Contain 'ArroyoRegisteredNodes'
+    }
+    It 'reports the placement check as skipped, not failed, without a job' {
+        $c = (Test-StreamCluster -Topology $script:Topo).Where({ $_.Check -eq 'SubtaskPlacement' })
+        $c.Count | Should -Be 1
+        $c[0].Skipped | Should -BeTrue
+        $c[0].Passed | Should -BeTrue
     }
     It 'lists one object per service and node with host networking' {
         $svc = Get-StreamCluster -Topology $script:Topo
@@ -83,14 +92,5 @@ Describe 'Test-StreamCluster SubtaskPlacement (offline)' {
     It 'needs -System and, for Arroyo, -PipelineId with -JobId' {
         { Test-StreamCluster -JobId 0123 -ErrorAction Stop } | Should -Throw -ErrorId 'SystemRequired,*'
         { Test-StreamCluster -System Arroyo -JobId job_1 -ErrorAction Stop } | Should -Throw -ErrorId 'PipelineIdMissing,*'
-    }
-}
-
-Describe 'Test-StreamCluster SubtaskPlacement on the loopback lab' -Skip:(-not $script:HasLab) {
-    It 'reports the placement check as skipped, not failed, without a job' {
-        $c = (Test-StreamCluster -Topology $script:Topo).Where({ $_.Check -eq 'SubtaskPlacement' })
-        $c.Count | Should -Be 1
-        $c[0].Skipped | Should -BeTrue
-        $c[0].Passed | Should -BeTrue
     }
 }

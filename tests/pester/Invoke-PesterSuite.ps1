@@ -1,0 +1,36 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Runs every tests/pester/*.Tests.ps1 file in this pwsh against the staged module (out/PiBench) and writes the counts.
+.DESCRIPTION
+    Used by tests/run-tests.sh with the pinned Pester from .tools/Modules (tests/tools/install.sh). Needs root and the
+    packages .ci/run installs (the lab describes start sshd and dockerd through TestLab.ps1), and a built solution.
+    The last line is "Pester: N passed, N failed, N skipped"; failed includes failed blocks and containers (a BeforeAll
+    that throws), and a skipped or not-run test is a failure here (the suite runs everything on loopback).
+.EXAMPLE
+    pwsh -NoProfile -File tests/pester/Invoke-PesterSuite.ps1 -ResultPath /tmp/pester.xml
+#>
+param(
+    [string] $ResultPath = (Join-Path ([IO.Path]::GetTempPath()) 'pibench-pester.xml'),
+    [string] $PesterVersion = '5.7.1',
+    [string[]] $Path = @($PSScriptRoot)
+)
+$ErrorActionPreference = 'Stop'
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+$env:POWERSHELL_UPDATECHECK = 'Off'
+Import-Module Pester -RequiredVersion $PesterVersion
+$c = New-PesterConfiguration
+$c.Run.Path = $Path
+$c.Run.PassThru = $true
+$c.Output.Verbosity = 'Normal'
+$c.TestResult.Enabled = $true
+$c.TestResult.OutputFormat = 'JUnitXml'
+$c.TestResult.OutputPath = $ResultPath
+$r = Invoke-Pester -Configuration $c
+$failed = $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount
+$skipped = $r.SkippedCount + $r.NotRunCount
+if ($skipped -gt 0) {
+    Write-Host "Pester: $skipped test(s) skipped or not run, counted as failed:"
+    ($r.Skipped + $r.NotRun) | ForEach-Object { Write-Host "  $($_.ExpandedPath)" }
+}
+"Pester: $($r.PassedCount) passed, $($failed + $skipped) failed, $skipped skipped"

@@ -8,14 +8,7 @@ BeforeAll {
     $repo = Resolve-Path (Join-Path $PSScriptRoot '..' '..')
     Import-Module (Join-Path $repo 'out' 'PiBench' 'PiBench.psd1') -Force
     . (Join-Path $PSScriptRoot 'TestLab.ps1')
-    if (-not ('PiBench.StandIns.ArroyoStandIn' -as [type])) {
-        # The stand-ins are written for the test projects (ImplicitUsings, nullable annotations): give Add-Type the
-        # same global usings and let it ignore the nullable-context warnings.
-        $usings = Join-Path ([IO.Path]::GetTempPath()) 'pibench-standins-usings.cs'
-        Set-Content $usings ('System', 'System.Collections.Generic', 'System.IO', 'System.Linq', 'System.Net.Http', 'System.Threading',
-            'System.Threading.Tasks' | ForEach-Object { "global using $_;" })
-        Add-Type -Path (@($usings) + (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName) -IgnoreWarnings
-    }
+    Import-StandIns
 }
 
 Describe 'Invoke-Benchmark' {
@@ -24,6 +17,21 @@ Describe 'Invoke-Benchmark' {
         $out = Invoke-Benchmark -System Arroyo -Query q1,q5 -Repetitions 2 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -WhatIf
         $out | Should -BeNullOrEmpty
         Test-Path $dir | Should -BeFalse
+    }
+    It 'leaves out, with a warning, a default query the engine cannot run' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
+        Invoke-Benchmark -System Arroyo -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -WhatIf -WarningVariable warn 3>$null |
+            Should -BeNullOrEmpty
+        $warn | Where-Object { "$_".StartsWith('q4 is left out: ') } | Should -Not -BeNullOrEmpty
+        Test-Path $dir | Should -BeFalse
+    }
+    It 'completes query names to what the engine can run' {
+        $s = 'Invoke-Benchmark -System Arroyo -Query q'
+        $names = (TabExpansion2 -inputScript $s -cursorColumn $s.Length).CompletionMatches.CompletionText
+        $names | Should -Contain 'q5'
+        $names | Should -Not -Contain 'q4'   # Arroyo 0.11 cannot run it
+        $s = 'Invoke-Benchmark -System Flink -Query q'
+        (TabExpansion2 -inputScript $s -cursorColumn $s.Length).CompletionMatches.CompletionText | Should -Contain 'q4'
     }
     It 'rejects a query the engine cannot run before starting anything' {
         { Invoke-Benchmark -System Arroyo -Query q4 -BootstrapServers 127.0.0.1:1 -EngineUri http://127.0.0.1:1/ -NoMetrics -ErrorAction Stop } | Should -Throw
@@ -35,14 +43,28 @@ Describe 'Invoke-Benchmark' {
         try {
             $r = Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
                 -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
-                -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir
+                -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir -WarningVariable benchWarnings 3>$null
+            @($r).Count | Should -Be 1
+            $r.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.BenchmarkResult'
             $r.Status | Should -Be 'Completed'
             $r.Valid | Should -BeFalse
             $r.InvalidReason | Should -Match 'consumer lag unbounded'
+            $r.EventsIn | Should -Be 0
+            # The stand-in's metrics claim 1000 + i records/s per source subtask while Kafka saw nothing consumed: reported.
+            $r.InputRate | Should -Be 2001
+            $r.KafkaInputRate | Should -Be 0
+            $r.RateCheck | Should -BeLike 'mismatch: input engine 2001/s vs Kafka 0/s*'
+            ($benchWarnings -join "`n") | Should -Match 'engine and Kafka disagree'
             ($r | ConvertTo-Csv | Select-Object -First 1) | Should -Match '"LatencyP99Ms"'
-            (Get-ChildItem $dir -Filter 'benchmark_results_*.txt').Count | Should -Be 1
-            $json = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw | ConvertFrom-Json
+            $txt = Get-ChildItem $dir -Filter 'benchmark_results_*.txt'
+            @($txt).Count | Should -Be 1
+            Get-Content $txt.FullName -Raw | Should -Match 'ARROYO BENCHMARK RESULTS'
+            $raw = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw
+            $raw | Should -Match ([regex]::Escape('"arroyo": "ghcr.io/arroyosystems/arroyo:0.11.0"'))   # image provenance
+            $raw | Should -Match ([regex]::Escape('"kafka": "apache/kafka:'))
+            $json = $raw | ConvertFrom-Json
             $json.Results.Count | Should -Be 1
+            $engine.Pipelines | ForEach-Object { $_.Stop | Should -Not -Be 'none' }
             # Resume: nothing is left to run for the completed cell.
             $again = Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
                 -AuxiliaryUri $engine.AdminUri -NoMetrics -Resume (Get-ChildItem $dir -Filter '*.json').FullName
@@ -97,6 +119,7 @@ try {
             (Get-ChildItem $dir -Filter 'benchmark_results_*.txt').Count | Should -Be 1
             $json = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw | ConvertFrom-Json
             $json.State | Should -Be 'Stopped'
+            $json.EndedAt | Should -Not -BeNullOrEmpty
             ($json.Results | Sort-Object Repetition | ForEach-Object Status) -join ',' | Should -Be 'Completed,Stopped,NotRun'
             $engine.Pipelines.Count | Should -Be 2
             $engine.Pipelines | ForEach-Object { $_.Stop | Should -Not -Be 'none' }
@@ -114,8 +137,19 @@ try {
         }
     }
     It 'refuses sustainable-search settings that cannot work, before anything runs' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
         { Invoke-Benchmark -System Arroyo -Query q1 -Mode Sustainable -EventsPerSecond 1000 -MaxEventsPerSecond 500 -BootstrapServers 127.0.0.1:1 `
-            -EngineUri http://127.0.0.1:1/ -NoMetrics -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSustainableSearch*'
+            -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSustainableSearch,*'
+        $out = $null; $record = $null
+        try {
+            $out = Invoke-Benchmark -System Arroyo -Query q1 -Mode Sustainable -EventsPerSecond 1000 -MaxEventsPerSecond 500 -BootstrapServers 127.0.0.1:1 `
+                -EngineUri http://127.0.0.1:1/ -NoMetrics -OutputDirectory $dir -ErrorAction Stop
+        }
+        catch { $record = $_ }
+        $out | Should -BeNullOrEmpty
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $record.ErrorDetails.RecommendedAction | Should -Match '-MaxEventsPerSecond'
+        Test-Path $dir | Should -BeFalse
     }
     It 'searches the sustainable rate: one result per search, every step in the files' {
         # The stand-in consumes nothing, so every step's backlog grows: the search steps down and finds no sustainable rate.
@@ -128,11 +162,17 @@ try {
                 -AuxiliaryUri $engine.AdminUri -NoMetrics -OutputDirectory $dir
             $s.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.SustainableThroughputResult'
             $s.StepRates | Should -Be '300:fail 150:fail'
+            @($s).Count | Should -Be 1
             $s.LimitedBy | Should -Be 'Engine'
+            $s.Status | Should -Be 'Completed'
             [double]::IsNaN($s.SustainableRate) | Should -BeTrue
+            $s.FailingRate | Should -Be 150
+            $engine.Pipelines.Count | Should -Be 2   # one fresh job per step
+            $engine.Pipelines | ForEach-Object { $_.Stop | Should -Not -Be 'none' }
             $json = Get-ChildItem $dir -Filter 'benchmark_results_*.json' | Get-Content -Raw | ConvertFrom-Json
             $json.Mode | Should -Be 'Sustainable'
             $json.Results.Step | Should -Be @(1, 2)
+            Get-ChildItem $dir -Filter 'benchmark_results_*.txt' | Get-Content -Raw | Should -Match 'Sustainable throughput'
         }
         finally {
             $kafka | Stop-EmbeddedKafka
@@ -142,12 +182,46 @@ try {
     }
 }
 
-Describe 'Get-ClusterMetric' {
+Describe 'Node metrics from the SSH lab' {
     BeforeAll {
         $lab = Start-TestLab -Ssh -ThrottledNode pi3
         $topo = $lab.Ssh.TopologyPath
     }
     AfterAll { Stop-TestLab $lab }
+
+    It 'Invoke-Benchmark: a throttled node makes the run invalid, and resource figures come from every node' {
+        # pi3's fake vcgencmd reports throttling; the lab has no Docker daemon.
+        $engine = [PiBench.StandIns.ArroyoStandIn]::new()
+        $kafka = Start-EmbeddedKafka
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("pibench-" + [guid]::NewGuid())
+        try {
+            $r = Invoke-Benchmark -System Arroyo -Topology $topo -Query q0 -Repetitions 1 -EventsPerSecond 200 -TotalEvents 100000 `
+                -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
+                -AuxiliaryUri $engine.AdminUri -OutputDirectory $dir -WarningVariable warn 3>$null
+            @($r).Count | Should -Be 1
+            $r.Valid | Should -BeFalse
+            $r.InvalidReason | Should -Match 'node throttled: pi3'
+            $r.Parallelism | Should -Be 2   # one per lab worker, from the topology
+            $r.CpuCoreSeconds | Should -BeGreaterThan 0
+            $r.CpuPercentPerNode | Should -BeGreaterOrEqual 0
+            $r.CpuPercentPerNode | Should -BeLessOrEqual 100
+            $r.MemoryPeakMB | Should -BeGreaterThan 0
+            # No Docker daemon: one warning for the run, no engine containers, so no engine figures.
+            @($warn | Where-Object { "$_".StartsWith('Docker API not reachable on ') }).Count | Should -Be 1
+            [double]::IsNaN($r.EngineCpuCoreSeconds) | Should -BeTrue
+            [double]::IsNaN($r.EngineMemoryPeakMB) | Should -BeTrue
+            $raw = Get-ChildItem $dir -Filter '*.json' | Select-Object -First 1 | Get-Content -Raw
+            $raw | Should -Match ([regex]::Escape('"Containers": ['))
+            $raw | Should -Match ([regex]::Escape('"Node": "pi3"'))
+            $raw | Should -Match ([regex]::Escape('"ThrottledFlags": "0x50005"'))   # node facts probed at the start of the run
+            $raw | Should -Match ([regex]::Escape('"Kernel": "' + [Environment]::OSVersion.Version.Major))
+        }
+        finally {
+            $kafka | Stop-EmbeddedKafka
+            $engine.Dispose()
+            Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
 
     It 'gives one sample per node with -Once' {
         $nodes = Get-PiNode -Topology $topo

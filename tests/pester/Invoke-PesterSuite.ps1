@@ -13,7 +13,8 @@
 param(
     [string] $ResultPath = (Join-Path ([IO.Path]::GetTempPath()) 'pibench-pester.xml'),
     [string] $PesterVersion = '5.7.1',
-    [string[]] $Path = @($PSScriptRoot)
+    [string[]] $Path = @($PSScriptRoot),
+    [string[]] $FullName   # only tests whose full name matches one of these wildcards
 )
 $ErrorActionPreference = 'Stop'
 $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
@@ -22,6 +23,7 @@ Import-Module Pester -RequiredVersion $PesterVersion
 $c = New-PesterConfiguration
 $c.Run.Path = $Path
 $c.Run.PassThru = $true
+if ($FullName) { $c.Filter.FullName = $FullName }
 $c.Output.Verbosity = 'Normal'
 $c.TestResult.Enabled = $true
 $c.TestResult.OutputFormat = 'JUnitXml'

@@ -74,3 +74,15 @@ function Stop-TestLab {
         $p.Dispose()
     }
 }
+
+function Import-StandIns {
+    # The in-process Arroyo and Flink stand-ins (tests/StandIns/*.cs), compiled once per session with Add-Type. They
+    # are written for the test projects (ImplicitUsings, nullable annotations): give Add-Type the same global usings.
+    if ('PiBench.StandIns.FlinkStandIn' -as [type]) { return }
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    $usings = Join-Path ([IO.Path]::GetTempPath()) "pibench-standins-usings-$PID.cs"
+    Set-Content $usings ('System', 'System.Collections.Generic', 'System.IO', 'System.Linq', 'System.Net.Http', 'System.Threading',
+        'System.Threading.Tasks' | ForEach-Object { "global using $_;" })
+    try { Add-Type -Path (@($usings) + (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName) -IgnoreWarnings }
+    finally { Remove-Item $usings -ErrorAction SilentlyContinue }
+}

@@ -8,9 +8,8 @@
 BeforeAll {
     $repo = Resolve-Path (Join-Path $PSScriptRoot '..' '..')
     Import-Module (Join-Path $repo 'out' 'PiBench' 'PiBench.psd1') -Force
-    if (-not ('PiBench.StandIns.FlinkStandIn' -as [type])) {
-        Add-Type -Path (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName
-    }
+    . (Join-Path $PSScriptRoot 'TestLab.ps1')
+    Import-StandIns
     function New-LabTopology([string] $Path, [int] $KafkaPort, [int] $ArroyoApi = 1, [int] $ArroyoAdmin = 1, [int] $FlinkRest = 1, [int] $FlinkGateway = 1) {
         @"
 name: wiring-lab

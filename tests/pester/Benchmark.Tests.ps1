@@ -223,16 +223,74 @@ Describe 'Node metrics from the SSH lab' {
         }
     }
 
-    It 'gives one sample per node with -Once' {
-        $nodes = Get-PiNode -Topology $topo
+    It 'Get-ClusterMetric -Once: one sample per node, throttling from vcgencmd' {
         $s = Get-ClusterMetric -Topology $topo -Once -IntervalSeconds 0.5
-        $s.Count | Should -Be $nodes.Count
-        $s | ForEach-Object { $_.CpuPercent | Should -BeGreaterOrEqual 0 }
+        $s.Count | Should -Be 3
+        $s[0].PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.ClusterMetricSample'
+        ($s.Node | Sort-Object) -join ',' | Should -Be 'pi1,pi2,pi3'
+        foreach ($o in $s) {
+            $o.IntervalSeconds | Should -BeGreaterOrEqual 0.3
+            $o.IntervalSeconds | Should -BeLessOrEqual 5
+            $o.CpuPercent | Should -BeGreaterOrEqual 0
+            $o.CpuPercent | Should -BeLessOrEqual 100
+            $o.CpuCores | Should -Be ([Environment]::ProcessorCount)
+            $o.CpuPercentPerCore.Split(';').Count | Should -Be ([Environment]::ProcessorCount)
+            $o.MemoryUsedMB | Should -BeGreaterThan 0
+        }
+        $pi3 = $s | Where-Object Node -eq 'pi3'
+        $pi3.Throttled | Should -BeTrue
+        $pi3.ThrottledSinceBoot | Should -BeTrue
+        $pi3.ThrottledFlags | Should -Be '0x50005'
+        $pi3.TemperatureC | Should -Be 71.5
+        $pi2 = $s | Where-Object Node -eq 'pi2'
+        $pi2.Throttled | Should -BeNullOrEmpty
+        $pi2.ThrottledFlags | Should -Be ''
     }
-    It 'appends JSON lines as samples arrive' {
+    It 'Get-ClusterMetric -Count streams samples and appends them to -Path' {
         $path = Join-Path ([IO.Path]::GetTempPath()) ("metrics-" + [guid]::NewGuid() + ".jsonl")
-        $n = (Get-ClusterMetric -Topology $topo -Count 2 -IntervalSeconds 0.3 -Path $path).Count
-        (Get-Content $path).Count | Should -Be $n
-        Remove-Item $path
+        try {
+            $s = Get-ClusterMetric -Topology $topo -NodeName pi2 -Count 3 -IntervalSeconds 0.3 -Path $path
+            $s.Count | Should -Be 3
+            $s | ForEach-Object { $_.Node | Should -Be 'pi2' }
+            $s.Sequence | Should -Be @(1, 2, 3)
+            $lines = @(Get-Content $path | Where-Object { $_ })
+            $lines.Count | Should -Be 3
+            $lines | ForEach-Object { $_ | Should -Match '"Node":"pi2"' }
+        }
+        finally { Remove-Item $path -ErrorAction SilentlyContinue }
+    }
+    It 'Get-ClusterMetric -Continuous stops on Ctrl+C, keeping what arrived' {
+        $path = Join-Path ([IO.Path]::GetTempPath()) ("metrics-" + [guid]::NewGuid() + ".jsonl")
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Join-Path $repo 'out' 'PiBench' 'PiBench.psd1')'; Get-ClusterMetric -Topology '$topo' -NodeName pi1 -Continuous -IntervalSeconds 0.2 -Path '$path'")
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ($output.Count -lt 3 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $output.Count | Should -BeGreaterOrEqual 3
+            $ps.Stop()
+            $async.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(15)) | Should -BeTrue
+            @(Get-Content $path | Where-Object { $_ }).Count | Should -BeGreaterOrEqual 3
+        }
+        finally { $ps.Dispose(); Remove-Item $path -ErrorAction SilentlyContinue }
+    }
+    It 'Get-ClusterMetric -Container without a Docker daemon warns once and still samples' {
+        # The SSH lab has a docker CLI but no daemon: the Docker API cannot be asked on any node. Whatever containers
+        # this machine runs now (other labs share its kernel) are reported by id, without labels.
+        $c = Get-ClusterMetric -Topology $topo -NodeName pi1, pi2 -Container -Count 2 -IntervalSeconds 0.3 -WarningVariable warn 3>$null
+        @($warn).Count | Should -Be 1
+        "$($warn[0])" | Should -BeLike 'Docker API not reachable on pi1 (*'
+        "$($warn[0])" | Should -BeLike '*, pi2 (*'
+        foreach ($o in @($c)) {
+            $o.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Benchmarking.ContainerMetricSample'
+            $o.Container | Should -Be $o.ContainerId
+            $o.Service | Should -Be ''
+        }
+    }
+    It 'Get-ClusterMetric: an unknown node is an error, and -Once with -Continuous is refused' {
+        Get-ClusterMetric -Topology $topo -NodeName nope -Once -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Where-Object { $_ -like 'NodeNotFound*' } | Should -Not -BeNullOrEmpty
+        { Get-ClusterMetric -Topology $topo -Once -Continuous -ErrorAction Stop } | Should -Throw   # MetricModeConflict, or no parameter set
     }
 }

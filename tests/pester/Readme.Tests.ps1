@@ -229,7 +229,7 @@ Describe 'Help example <Key>' -ForEach $examples {
             'Start-NexmarkGenerator 1'  = @{ Setup = { $null = Initialize-NexmarkTopic -Topology ./lab.yaml } }
             'Start-NexmarkGenerator 2'  = @{ NotOnLoopback = 'names a broker on the Pi network (192.168.1.101)' }
             'Start-NexmarkGenerator 3'  = @{ Setup = { $run = Start-NexmarkGenerator -BootstrapServers $script:Kafka.BootstrapServers -EventsPerSecond 2000 -TotalEvents 2000 } }
-            'Start-NexmarkGenerator 4'  = @{ Setup = { $kafka = $script:Kafka; $null = $kafka | Initialize-NexmarkTopic -Topic nexmark -Partitions 3 } }
+            'Start-NexmarkGenerator 4'  = @{ Setup = { $kafka = $script:Kafka; $null = $kafka | Initialize-NexmarkTopic -Topic nexmark -Partitions 3 -Force -Confirm:$false } }
             'Stop-EmbeddedKafka 1'      = @{ Setup = { $kafka = Start-EmbeddedKafka } }
             # Stops every embedded cluster of the session: run in a session of its own.
             'Stop-EmbeddedKafka 2'      = @{ OwnProcess = $true; Setup = { $null = Start-EmbeddedKafka; $null = Start-EmbeddedKafka } }
@@ -276,7 +276,10 @@ Describe 'Help example <Key>' -ForEach $examples {
         try {
             if ($how.OwnProcess) {
                 $script = "`$ErrorActionPreference = 'Continue'; Import-Module '$(Join-Path $repo 'out' 'PiBench' 'PiBench.psd1')'`n" + $how.Setup.ToString() + "`n" + $code
-                $output = & ([Diagnostics.Process]::GetCurrentProcess().MainModule.FileName) -NoProfile -NonInteractive -Command $script 2>&1
+                # This pwsh again (a .NET tool runs as `dotnet pwsh.dll`).
+                $exe = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+                $first = if ((Split-Path $exe -Leaf) -like 'dotnet*') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+                $output = & $exe @first -NoProfile -NonInteractive -Command $script 2>&1
                 $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)
                 @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
                 return

@@ -86,3 +86,26 @@ function Import-StandIns {
     try { Add-Type -Path (@($usings) + (Get-ChildItem (Join-Path $repo 'tests' 'StandIns') -Filter *.cs).FullName) -IgnoreWarnings }
     finally { Remove-Item $usings -ErrorAction SilentlyContinue }
 }
+
+function Invoke-LabDocker {
+    # The docker CLI against one simulated node's private dockerd (0 = pi1), as the lab itself sees it.
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [int] $Node, [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Arguments)
+    $out = & docker -H "unix://$($Lab.Deploy.DockerSockets[$Node])" @Arguments 2>&1
+    if ($LASTEXITCODE) { throw "docker $($Arguments -join ' ') on node $($Node + 1): $out" }
+    ($out | Out-String).Trim()
+}
+
+function Reset-DeployLab {
+    # Back to a clean cluster, like DeployLab.Reset(): no containers or volumes anywhere, images only on the controller.
+    param([Parameter(Mandatory)] $Lab)
+    for ($i = 0; $i -lt $Lab.Deploy.DockerSockets.Count; $i++) {
+        $ids = Invoke-LabDocker $Lab $i ps -aq
+        if ($ids) { $null = Invoke-LabDocker $Lab $i rm -f @($ids -split "`n") }
+        $vols = Invoke-LabDocker $Lab $i volume ls -q
+        if ($vols) { $null = Invoke-LabDocker $Lab $i volume rm -f @($vols -split "`n") }
+        if ($i -gt 0) {
+            $images = Invoke-LabDocker $Lab $i images -q
+            if ($images) { $null = Invoke-LabDocker $Lab $i rmi -f @($images -split "`n" | Sort-Object -Unique) }
+        }
+    }
+}

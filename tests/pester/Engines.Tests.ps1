@@ -178,7 +178,7 @@ Describe 'Unreachable engines' {
         $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
     }
     It 'gives TopologyNotFound when the endpoints would come from a missing topology' {
-        Get-StreamWorker Flink -Topology (Join-Path ([IO.Path]::GetTempPath()) "pibench-absent-$([guid]::NewGuid()).yaml") -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be 'TopologyNotFound,PiBench.Commands.GetStreamWorkerCommand'
+        { Get-StreamWorker Flink -Topology (Join-Path ([IO.Path]::GetTempPath()) "pibench-absent-$([guid]::NewGuid()).yaml") -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TopologyNotFound,PiBench.Commands.GetStreamWorkerCommand'
     }
 }

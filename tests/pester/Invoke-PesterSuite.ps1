@@ -21,14 +21,19 @@ $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 $env:POWERSHELL_UPDATECHECK = 'Off'
 Import-Module Pester -RequiredVersion $PesterVersion
 $c = New-PesterConfiguration
-$c.Run.Path = $Path
+$c.Run.Path = @($Path | ForEach-Object { $_ -split ',' })   # pwsh -File passes a comma list as one string
 $c.Run.PassThru = $true
 if ($FullName) { $c.Filter.FullName = $FullName }
 $c.Output.Verbosity = 'Normal'
 $c.TestResult.Enabled = $true
 $c.TestResult.OutputFormat = 'JUnitXml'
 $c.TestResult.OutputPath = $ResultPath
-$r = Invoke-Pester -Configuration $c
+try { $r = Invoke-Pester -Configuration $c }
+catch {
+    Write-Host "Invoke-Pester failed: $_"
+    'Pester: 0 passed, 1 failed, 0 skipped'
+    return
+}
 $failed = $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount
 $skipped = $r.SkippedCount + $r.NotRunCount
 if ($skipped -gt 0) {

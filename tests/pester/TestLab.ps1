@@ -90,8 +90,9 @@ function Import-StandIns {
 function Invoke-LabDocker {
     # The docker CLI against one simulated node's private dockerd (0 = pi1), as the lab itself sees it.
     param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [int] $Node, [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Arguments)
-    $out = & docker -H "unix://$($Lab.Deploy.DockerSockets[$Node])" @Arguments 2>&1
-    if ($LASTEXITCODE) { throw "docker $($Arguments -join ' ') on node $($Node + 1): $out" }
+    $flat = @($Arguments | ForEach-Object { $_ })   # an array argument is several docker arguments
+    $out = & docker -H "unix://$($Lab.Deploy.DockerSockets[$Node])" @flat 2>&1
+    if ($LASTEXITCODE) { throw "docker $($flat -join ' ') on node $($Node + 1): $out" }
     ($out | Out-String).Trim()
 }
 

@@ -126,6 +126,7 @@ Describe 'The README''s pipelines, verbatim' {
         Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 400 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
             -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 10 -BootstrapServers $script:Kafka.BootstrapServers `
             -EngineUri $script:Lab.Arroyo.ApiUri -AuxiliaryUri $script:Lab.Arroyo.AdminUri -OutVariable bench | Export-Csv results.csv
+        Save-Seen $bench
         $script:ResultsJson = (Get-ChildItem -Filter 'benchmark_results_*.json' | Select-Object -First 1).FullName
         $rows = @(Import-Csv results.csv)
         $rows.Count | Should -Be 1
@@ -140,16 +141,15 @@ Describe 'The README''s pipelines, verbatim' {
         [double]$r.CpuCoreSeconds | Should -BeGreaterThan 0      # node metrics over SSH from the lab
         (Get-ChildItem -Filter 'benchmark_results_*.txt').Count | Should -Be 1
         $script:ResultsJson | Should -Not -BeNullOrEmpty
-        Save-Seen $bench
     }
     It 'Invoke-Benchmark -Mode Sustainable ... | Format-Table' {
         $table = Invoke-Benchmark -System Arroyo -Mode Sustainable -Query q0 -Repetitions 1 -EventsPerSecond 200 -MaxSteps 1 -Parallelism 2 -Partitions 2 `
             -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $script:Kafka.BootstrapServers `
             -EngineUri $script:Lab.Arroyo.ApiUri -AuxiliaryUri $script:Lab.Arroyo.AdminUri -NoMetrics -OutVariable search | Format-Table | Out-String
+        Save-Seen $search
         $search.Count | Should -Be 1
         $search[0].StepRates | Should -Match '^200:(pass|fail)$'
         $table | Should -Match 'q0'
-        Save-Seen $search
     }
     It 'Get-NexmarkQuery | Format-Table' {
         $table = Get-NexmarkQuery | Format-Table | Out-String
@@ -160,8 +160,8 @@ Describe 'The README''s pipelines, verbatim' {
     It 'Get-ClusterMetric -Container -Once, Test-StreamCluster on the deployment lab' {
         $env:PIBENCH_TOPOLOGY = $script:Topologies.D
         $c = Get-ClusterMetric -Container -Once
-        $c.Service | Should -Contain 'arroyo-controller'
         Save-Seen $c
+        $c.Service | Should -Contain 'arroyo-controller'
         $checks = Test-StreamCluster
         $checks.Where({ -not $_.Passed }) | Should -BeNullOrEmpty
     }

@@ -129,7 +129,7 @@ Describe 'Cluster deployment on the loopback lab' {
     It 'keeps data on uninstall unless -RemoveData' {
         $null = Install-StreamCluster -System Arroyo -Topology $script:Topo
         $kafkaImage = (Get-StreamCluster -Topology $script:Topo).Where({ $_.Service -eq 'kafka' })[0].Image
-        $testTopic = { $null = Invoke-LabDocker $lab 0 run --rm --network none --entrypoint /bin/sh -v pibench-kafka-data:/d $kafkaImage -c 'test -f /d/topics/nexmark-events' }
+        $testTopic = { $null = Invoke-LabDocker $lab 0 run --rm --network none --entrypoint /bin/sh --volume pibench-kafka-data:/d $kafkaImage -c 'test -f /d/topics/nexmark-events' }
         & $testTopic
         $removed = Uninstall-StreamCluster -Topology $script:Topo -Confirm:$false
         $removed.Where({ $_.Kind -eq 'RemoveContainer' }).Count | Should -Be ($nodes + 2)

@@ -89,6 +89,7 @@ function Import-StandIns {
 
 function Invoke-LabDocker {
     # The docker CLI against one simulated node's private dockerd (0 = pi1), as the lab itself sees it.
+    # (An advanced function: write docker options that a common parameter would take in full, e.g. --volume, not -v.)
     param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [int] $Node, [Parameter(Mandatory, ValueFromRemainingArguments)] [object[]] $Arguments)
     $flat = @($Arguments | ForEach-Object { $_ })   # an array argument is several docker arguments
     $out = & docker -H "unix://$($Lab.Deploy.DockerSockets[$Node])" @flat 2>&1

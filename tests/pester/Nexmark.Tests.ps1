@@ -1,19 +1,13 @@
-#Requires -Version 7.4
-# Pester 5 tests for the Nexmark generator cmdlets (not run by the build; run with: Invoke-Pester tests/pester/Nexmark.Tests.ps1).
-# Needs the staged module (dotnet build PiBench.sln) and the shared reference vectors (shared/vectors/nexmark next to the
-# checkout, or $env:PIBENCH_VECTORS_DIR).
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# The Nexmark generator cmdlets against the reference vectors in tests/vectors/nexmark (in the repository;
+# $env:PIBENCH_VECTORS_DIR overrides). Needs the staged module (dotnet build PiBench.sln); run:
+#   Invoke-Pester tests/pester/Nexmark.Tests.ps1
 
 BeforeAll {
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
     Import-Module (Join-Path $repo 'out' 'PiBench' 'PiBench.psd1') -Force
 
-    $script:Vectors = $env:PIBENCH_VECTORS_DIR
-    if (-not $script:Vectors) {
-        $dir = Split-Path $repo -Parent
-        while ($dir -and -not (Test-Path (Join-Path $dir 'shared' 'vectors' 'nexmark'))) { $dir = Split-Path $dir -Parent }
-        if (-not $dir) { throw "shared/vectors/nexmark not found next to $repo; set PIBENCH_VECTORS_DIR." }
-        $script:Vectors = Join-Path $dir 'shared' 'vectors' 'nexmark'
-    }
+    $script:Vectors = if ($env:PIBENCH_VECTORS_DIR) { $env:PIBENCH_VECTORS_DIR } else { Join-Path $repo 'tests' 'vectors' 'nexmark' }
     function Get-Vector([string] $Name) {
         $path = Join-Path $script:Vectors $Name
         if (-not (Test-Path $path)) { throw "reference vector missing: $path" }
@@ -35,13 +29,23 @@ Describe 'Get-NexmarkEvent | ConvertTo-NexmarkJson reproduces the reference vect
         (($lines -join "`n") + "`n") | Should -BeExactly (Get-Vector 'beam-equivalent_1gen_first2000.jsonl')
     }
     It 'matches the unseeded sample on its random-independent fields' {
+        # Other seeds than the vectors: the fields that do not depend on the RNG must still equal the real sample's.
         $sample = (Get-Vector 'flink-head-unmodified-sample_1gen_first2000.jsonl').TrimEnd("`n").Split("`n") | ConvertFrom-Json
-        $ours = Get-NexmarkEvent -Count 2000 -BaseTime 1436918400000 -Seed 99
+        $ours = Get-NexmarkEvent -Count 2000 -BaseTime 1436918400000 -Seed 11 -UrlSeed 12 -ExtraSeed 13 | ConvertTo-NexmarkJson -Shape Vector | ConvertFrom-Json
+        $ours.Count | Should -Be 2000
+        $keys = 'index', 'eventNumber', 'adjustedEventNumber', 'eventId', 'type', 'eventType', 'eventTimestamp', 'watermark'
+        # One assertion over all differences (a Should per field and line would take half a minute).
+        $diff = [Collections.Generic.List[string]]::new()
         for ($i = 0; $i -lt 2000; $i++) {
-            $ours[$i].EventId | Should -Be $sample[$i].eventId
-            $ours[$i].EventTimestamp | Should -Be $sample[$i].eventTimestamp
-            $ours[$i].EventType.ToString().ToUpperInvariant() | Should -Be $sample[$i].type
+            $s = $sample[$i]; $o = $ours[$i]
+            foreach ($k in $keys) { if ($o.$k -ne $s.$k) { $diff.Add("line $($i + 1) ${k}: $($o.$k) vs $($s.$k)") } }
+            $entity = @($s.PSObject.Properties)[-1].Name
+            $ourKeys = @($o.$entity.PSObject.Properties.Name) -join ','; $theirKeys = @($s.$entity.PSObject.Properties.Name) -join ','
+            if ($ourKeys -ne $theirKeys) { $diff.Add("line $($i + 1) $entity keys: $ourKeys vs $theirKeys") }
+            if ($o.$entity.dateTime -ne $s.$entity.dateTime) { $diff.Add("line $($i + 1) dateTime") }
+            if ($entity -ne 'bid' -and $o.$entity.id -ne $s.$entity.id) { $diff.Add("line $($i + 1) id") }
         }
+        $diff | Select-Object -First 5 | Should -BeNullOrEmpty
     }
 }
 
@@ -62,18 +66,35 @@ Describe 'Get-NexmarkEvent' {
     It 'stops early with Select-Object -First' {
         (Get-NexmarkEvent -Count 100000000 -Profile Beam | Select-Object -First 3).Count | Should -Be 3
     }
-    It 'prints the resolved seeds on the verbose stream' {
-        $v = Get-NexmarkEvent -Count 1 -Seed 5 -BaseTime 0 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
-        $v.Message | Should -Match 'Seed=5'
+    It 'prints the resolved seeds and base time on the verbose stream' {
+        $v = Get-NexmarkEvent -Count 1 -Seed 77 -BaseTime 1234 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $line = -join $v.Message
+        $line | Should -Match 'Seed=77'
+        $line | Should -Match 'UrlSeed=2'
+        $line | Should -Match 'ExtraSeed=1'
+        $line | Should -Match 'BaseTime=1234'
     }
-    It 'rejects <Arguments> with <ErrorId>' -ForEach @(
-        @{ Arguments = @{ GeneratorCount = 2; GeneratorIndex = 2 }; ErrorId = 'InvalidGeneratorIndex' }
-        @{ Arguments = @{ GeneratorCount = 0 }; ErrorId = 'InvalidGeneratorCount' }
-        @{ Arguments = @{ FirstEventRate = 0 }; ErrorId = 'InvalidFirstEventRate' }
-        @{ Arguments = @{ Skip = -1 }; ErrorId = 'InvalidSkip' }
-        @{ Arguments = @{ HotAuctionRatio = 0 }; ErrorId = 'InvalidHotRatio' }
+    It 'rejects <Line> with <ErrorId>' -ForEach @(
+        @{ Line = '-Count 1 -GeneratorCount 3 -GeneratorIndex 3'; ErrorId = 'InvalidGeneratorIndex' }
+        @{ Line = '-Count 1 -GeneratorIndex -1'; ErrorId = 'InvalidGeneratorIndex' }
+        @{ Line = '-Count 1 -GeneratorCount 0'; ErrorId = 'InvalidGeneratorCount' }
+        @{ Line = '-Count -5'; ErrorId = 'InvalidCount' }
+        @{ Line = '-Count 1 -Skip -1'; ErrorId = 'InvalidSkip' }
+        @{ Line = '-Count 1 -FirstEventRate 0'; ErrorId = 'InvalidFirstEventRate' }
+        @{ Line = '-Count 1 -HotBiddersRatio 0'; ErrorId = 'InvalidHotRatio' }
+        @{ Line = '-Count 1 -BidProportion -2'; ErrorId = 'InvalidProportion' }
+        @{ Line = '-Count 1 -OutOfOrderGroupSize 0'; ErrorId = 'InvalidOutOfOrderGroupSize' }
+        @{ Line = '-Count 1 -BaseTime -1'; ErrorId = 'InvalidBaseTime' }
     ) {
-        { Get-NexmarkEvent -Count 1 @Arguments -ErrorAction Stop } | Should -Throw -ErrorId $ErrorId
+        # A terminating error: nothing is output, and the record has the stable id, the category and the bad value.
+        $out = $null; $record = $null
+        try { $out = & ([scriptblock]::Create("Get-NexmarkEvent $Line")) } catch { $record = $_ }
+        $out | Should -BeNullOrEmpty
+        $record.FullyQualifiedErrorId | Should -Be "$ErrorId,PiBench.Commands.GetNexmarkEventCommand"
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $record.TargetObject | Should -Not -BeNullOrEmpty
+        # With $ErrorActionPreference = 'Stop' it ends the script (Pester compares the fully qualified id).
+        { $ErrorActionPreference = 'Stop'; & ([scriptblock]::Create("Get-NexmarkEvent $Line")); 'not reached' } | Should -Throw -ErrorId "$ErrorId,PiBench.Commands.GetNexmarkEventCommand"
     }
 }
 

@@ -6,8 +6,8 @@ using PiBench.Core.Nexmark;
 namespace PiBench.Core.Tests.Nexmark;
 
 /// <summary>
-/// Finds shared/vectors/nexmark: $PIBENCH_VECTORS_DIR, else shared/vectors/nexmark in the nearest ancestor of the
-/// repository root (the folder holding PiBench.sln): ../shared for /work/main, ../../shared for /work/wt/<name>. A missing folder fails the test; it never skips.
+/// Finds the Nexmark reference vectors: $PIBENCH_VECTORS_DIR, else tests/vectors/nexmark in the repository (the folder
+/// holding PiBench.sln), so a clone passes on its own. A missing folder or file fails the test; it never skips.
 /// </summary>
 internal static class NexmarkVectors
 {
@@ -30,17 +30,9 @@ internal static class NexmarkVectors
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (!File.Exists(Path.Combine(dir.FullName, "PiBench.sln"))) continue;
-            // The shared folder sits next to the checkout: /work/shared for /work/main, and for a worktree
-            // /work/wt/<name> one level further up, so look in every ancestor of the repository root.
-            var tried = new List<string>();
-            for (var up = dir.Parent; up is not null; up = up.Parent)
-            {
-                var candidate = Path.Combine(up.FullName, "shared", "vectors", "nexmark");
-                tried.Add(candidate);
-                if (System.IO.Directory.Exists(candidate)) return candidate;
-            }
-            throw new DirectoryNotFoundException(
-                $"Nexmark reference vectors not found next to the repository {dir.FullName} (tried {string.Join(", ", tried)}); set PIBENCH_VECTORS_DIR.");
+            var inRepo = Path.Combine(dir.FullName, "tests", "vectors", "nexmark");
+            if (System.IO.Directory.Exists(inRepo)) return inRepo;
+            throw new DirectoryNotFoundException($"Nexmark reference vectors not found: {inRepo} is missing; set PIBENCH_VECTORS_DIR.");
         }
         throw new DirectoryNotFoundException($"PiBench.sln not found above {AppContext.BaseDirectory}; set PIBENCH_VECTORS_DIR.");
     }

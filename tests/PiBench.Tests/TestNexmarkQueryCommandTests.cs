@@ -105,7 +105,8 @@ public sealed class TestNexmarkQueryCommandTests(ModuleFixture fx)
         var dir = Path.Combine(Path.GetTempPath(), $"pibench-preflight-{Guid.NewGuid():N}");
         var vars = Vars(flink);
         vars["dir"] = dir;
-        var r = fx.Run("Invoke-Benchmark -System Flink -Query q1,q2 -Repetitions 1 -BootstrapServers 127.0.0.1:1 -EngineUri $rest -AuxiliaryUri $gw -NoMetrics -OutputDirectory $dir", vars);
+        // A broker that answers (Invoke-Benchmark checks the bootstrap servers before anything else runs).
+        var r = fx.Run("$k = Start-EmbeddedKafka; try { Invoke-Benchmark -System Flink -Query q1,q2 -Repetitions 1 -BootstrapServers $k.BootstrapServers -EngineUri $rest -AuxiliaryUri $gw -NoMetrics -OutputDirectory $dir } finally { $k | Stop-EmbeddedKafka }", vars);
         Assert.Empty(r.Output);
         Assert.StartsWith("BenchmarkQueryRejected,", ErrorId(r));
         var record = (r.Terminating as IContainsErrorRecord)?.ErrorRecord ?? r.Errors[0];

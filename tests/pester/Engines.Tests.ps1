@@ -14,7 +14,7 @@ BeforeAll {
 Describe 'Get-NexmarkQuery' {
     It 'lists q0..q22 for both engines as flat rows with one shape' {
         $all = Get-NexmarkQuery
-        $all.Count | Should -Be 46
+        $all.Count | Should -Be 69   # Arroyo, Flink and the in-process Reference system
         $all[0].PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Engines.NexmarkQuery'
         ($all | Select-Object -ExpandProperty Name -Unique).Count | Should -Be 23
         $names = $all[0].PSObject.Properties.Name -join ','
@@ -44,7 +44,7 @@ Describe 'Get-NexmarkQuery' {
     }
     It 'exports to CSV with one header' {
         $csv = Get-NexmarkQuery | ConvertTo-Csv
-        $csv.Count | Should -Be 47
+        $csv.Count | Should -Be 70
     }
     It 'completes query names' {
         $s = 'Get-NexmarkQuery -Name q2'
@@ -168,9 +168,11 @@ Describe 'Arroyo' {
         $arroyo.Pipelines.Count | Should -Be 1
     }
     It 'reports registered nodes' {
+        $null = $arroyo.AddNodes(9)   # nine registrations in the controller's slot gauges (0.11 exports no node gauge)
         $w = Get-StreamWorker Arroyo -EngineUri $arroyo.ApiUri -AuxiliaryUri $arroyo.AdminUri
         $w.PSObject.TypeNames[0] | Should -Be 'PiBench.Core.Engines.StreamWorker'
-        $w.Nodes | Should -Be 9
+        $w.Registrations | Should -Be 9
+        $w.Nodes | Should -Be 9   # without node admin URIs, the registrations
     }
 }
 

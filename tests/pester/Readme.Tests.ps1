@@ -189,6 +189,15 @@ Describe 'Help example <Key>' -ForEach $examples {
         # parsed and its parameters checked). An example not listed runs as it is against E.
         $script:How = @{
             'Get-ClusterMetric 1'       = @{ Topology = 'S' }
+            # Comparisons use valid repetitions only: the loopback run's cells are marked valid in the copies.
+            'Compare-BenchmarkResult 1' = @{ Setup = { $j = Get-Content $script:ResultsJson -Raw | ConvertFrom-Json; $j.Results | ForEach-Object { $_.Valid = $true }
+                                                       $j | ConvertTo-Json -Depth 32 | Set-Content ./arroyo.json; $j | ConvertTo-Json -Depth 32 | Set-Content ./flink.json } }
+            'Compare-BenchmarkResult 2' = @{ Setup = { $j = Get-Content $script:ResultsJson -Raw | ConvertFrom-Json; $j.Results | ForEach-Object { $_.Valid = $true }
+                                                       $j | ConvertTo-Json -Depth 32 | Set-Content ./arroyo.json; $j | ConvertTo-Json -Depth 32 | Set-Content ./flink.json } }
+            'Export-BenchmarkReport 1'  = @{ Setup = { $null = New-Item -ItemType Directory ./arroyo, ./flink; Copy-Item $script:ResultsJson ./arroyo/; Copy-Item $script:ResultsJson ./flink/ }; Replace = @{ ' -MetricsPath metrics.jsonl' = '' } }
+            'Export-BenchmarkReport 2'  = @{ NotOnLoopback = 'a full Flink benchmark run (10,000,000 events, 120-s windows) takes hours; ReportCommandTests builds reports from real short runs' }
+            'Test-NexmarkQueryResult 1' = @{ Setup = { $null = Initialize-NexmarkTopic -BootstrapServers $script:Kafka.BootstrapServers -Topic q5-results -Partitions 3 }; Replace = @{ '127.0.0.1:9092' = '$($script:Kafka.BootstrapServers)' } }
+            'Test-NexmarkQueryResult 2' = @{ Setup = { Set-Content ./q2-rows.jsonl '{"auction":123,"price":1,"latency_ts":1700000000000}' } }
             'Get-ClusterMetric 2'       = @{ Topology = 'S'; Replace = @{ '-IntervalSeconds 2 -Count 30' = '-IntervalSeconds 1 -Count 2' } }
             'Get-ClusterMetric 3'       = @{ Topology = 'S'; StopAfter = 3 }
             'Get-ClusterMetric 4'       = @{ Topology = 'D'; Replace = @{ '-Count 10' = '-Count 2' } }
@@ -219,7 +228,9 @@ Describe 'Help example <Key>' -ForEach $examples {
             'Install-StreamCluster 2'   = @{ Topology = 'D' }
             'Invoke-Benchmark 1'        = @{ NotOnLoopback = 'the full default benchmark (7 queries x repetitions, 10,000,000 events, 120-s windows) takes hours; the README pipeline test runs Invoke-Benchmark | Export-Csv with short settings' }
             'Invoke-Benchmark 2'        = @{ Topology = 'D' }
-            'Invoke-Benchmark 3'        = @{ Topology = 'R'; Setup = { Copy-Item $script:ResultsJson ./benchmark_results_20261130_220000.json } }
+            # -Resume refuses a file of another run: the example is run with the settings of the README pipeline's run.
+            'Invoke-Benchmark 3'        = @{ Topology = 'R'; Setup = { Copy-Item $script:ResultsJson ./benchmark_results_20261130_220000.json }
+                                             Replace = @{ '-System Arroyo -Resume' = '-System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 400 -TotalEvents 100000 -Parallelism 2 -Partitions 2 -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 10 -BootstrapServers $($script:Kafka.BootstrapServers) -EngineUri $($script:Lab.Arroyo.ApiUri) -AuxiliaryUri $($script:Lab.Arroyo.AdminUri) -Resume' } }
             'Invoke-Benchmark 4'        = @{ NotOnLoopback = 'a sustainable search at 20,000..320,000 events/s with default 120-s windows takes hours; Benchmark.Tests.ps1 runs a short search' }
             'Invoke-NexmarkQuery 2'     = @{ NotOnLoopback = 'names a Pi address (192.168.2.70)' }
             'Invoke-NexmarkQuery 3'     = @{ NotOnLoopback = 'names a Pi address (192.168.2.70)' }
@@ -291,7 +302,9 @@ Describe 'Help example <Key>' -ForEach $examples {
             if ($how.StopAfter) {
                 # An endless example: run it as a user would and press Ctrl+C after a few seconds.
                 $ps = [powershell]::Create()
-                $null = $ps.AddScript("Set-Location '$dir'; Import-Module '$(Join-Path $repo 'out' 'PiBench' 'PiBench.psd1')'").AddStatement().AddScript($code)
+                # One script, not a batch of statements: a stopped batch's next statement runs on a thread-pool item that
+                # reads the (by then closed) runspace and crashes pwsh (InvalidRunspaceStateException, seen at merge).
+                $null = $ps.AddScript("Set-Location '$dir'; Import-Module '$(Join-Path $repo 'out' 'PiBench' 'PiBench.psd1')'`n" + $code)
                 $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
                 $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $out)
                 Start-Sleep -Seconds $how.StopAfter

@@ -88,7 +88,7 @@ Describe 'Engine cmdlets with -Topology' {
     It 'submits to Arroyo at parallelism = workers, waits, lists its nodes and stops by id' {
         $arroyo = [PiBench.StandIns.ArroyoStandIn]::new()
         try {
-            $arroyo.AddNodes(3)   # three registrations in the controller's slot gauges (0.11 exports no node gauge)
+            $null = $arroyo.AddNodes(3)   # three registrations in the controller's slot gauges (0.11 exports no node gauge)
             $topology = New-LabTopology (Join-Path $TestDrive 'arroyo.yaml') -KafkaPort 19094 -ArroyoApi $arroyo.ApiUri.Port -ArroyoAdmin $arroyo.AdminUri.Port
             $run = Invoke-NexmarkQuery -Name q5 -System Arroyo -Topology $topology
             $run.Parallelism | Should -Be 3

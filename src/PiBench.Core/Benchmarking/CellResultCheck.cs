@@ -35,8 +35,10 @@ public static class CellResultCheck
         //    (which move only at checkpoints).
         using (var offsets = new OffsetReader(bootstrapServers, groupId))
         {
-            long consumed = -1;
-            while (sw.Elapsed < bound)
+            long consumed = -1, before = -1;
+            var progress = Stopwatch.StartNew();
+            var patience = TimeSpan.FromSeconds(Math.Max(5, 2 * c.TotalSeconds + 5)); // commits move at checkpoints
+            while (sw.Elapsed < bound && progress.Elapsed < patience)
             {
                 ct.ThrowIfCancellationRequested();
                 try
@@ -47,11 +49,14 @@ public static class CellResultCheck
                 catch (PiBenchException) { consumed = -1; }
                 if (consumed < 0) consumed = offsets.Consumed(inputTopic, partitions);
                 if (consumed >= events) break;
+                if (consumed > before) { before = consumed; progress.Restart(); }
                 await Task.Delay(500, ct).ConfigureAwait(false);
             }
             if (consumed < events)
             {
-                NotChecked($"the engine had consumed {Math.Max(0, consumed)} of the {events} events {bound.TotalSeconds:0} s after the generator stopped");
+                NotChecked(progress.Elapsed >= patience
+                    ? $"the engine had consumed {Math.Max(0, consumed)} of the {events} events and consumed nothing more for {patience.TotalSeconds:0} s"
+                    : $"the engine had consumed {Math.Max(0, consumed)} of the {events} events {bound.TotalSeconds:0} s after the generator stopped");
                 return;
             }
 

@@ -50,7 +50,7 @@ namespace PiBench.Commands;
 /// </remarks>
 /// <example><code>Invoke-Benchmark -System Flink | Export-Csv results.csv</code><para>The default campaign from the topology file, as a CSV table.</para></example>
 /// <example><code>Invoke-Benchmark -System Arroyo -Query q1,q5 -EventsPerSecond 20000 -Repetitions 5 -WhatIf</code><para>Shows the ten cells that would run.</para></example>
-/// <example><code>Invoke-Benchmark -System Arroyo -Resume ./benchmark_results_20261130_220000.json</code><para>Finishes an interrupted run.</para></example>
+/// <example><code>Invoke-Benchmark -System Arroyo -Resume ./benchmark_results_20261130_220000.json</code><para>Finishes an interrupted run. Give the same settings as the run it resumes (system, queries, rate, events, parallelism, seed, warm-up, window, topology): -Resume refuses a file of another run and names the difference.</para></example>
 /// <example><code>Invoke-Benchmark -System Flink -Mode Sustainable -Query q1,q5 -EventsPerSecond 20000 -MaxEventsPerSecond 320000 -Repetitions 3 -LatencySloMs 1000</code><para>Finds each query's highest sustainable input rate three times (mean and 95 % CI in the results files), counting a p99 above one second as a failure.</para></example>
 [Cmdlet(VerbsLifecycle.Invoke, "Benchmark", SupportsShouldProcess = true)]
 [OutputType(typeof(BenchmarkResult), typeof(SustainableThroughputResult))]

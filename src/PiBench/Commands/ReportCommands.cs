@@ -153,6 +153,7 @@ public sealed class ExportBenchmarkReportCommand : PiBenchCmdlet
 /// no significant difference, '?' not decided, '&lt;=' / '=&gt;' only in Reference / Difference (as Compare-Object).</para>
 /// </remarks>
 /// <example><code>Compare-BenchmarkResult -Reference arroyo.json -Difference flink.json | Where-Object Significant</code><para>The figures where Flink and Arroyo differ beyond the spread of their repetitions.</para></example>
+/// <example><code>Compare-BenchmarkResult -Reference arroyo.json -Difference flink.json</code><para>Every query and figure of both runs side by side: both means, the ratio and whether the difference is significant (the table view).</para></example>
 [Cmdlet(VerbsData.Compare, "BenchmarkResult")]
 [OutputType(typeof(BenchmarkComparison))]
 public sealed class CompareBenchmarkResultCommand : PiBenchCmdlet

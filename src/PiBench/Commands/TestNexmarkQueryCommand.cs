@@ -22,7 +22,7 @@ namespace PiBench.Commands;
 /// </remarks>
 /// <example><code>Test-NexmarkQuery -System Flink</code><para>Checks every query Flink can run on the default topology's cluster.</para></example>
 /// <example><code>Test-NexmarkQuery -System Arroyo -Name q1,q5 -Topology ./lab.yaml</code><para>Checks q1 and q5 on the lab cluster's Arroyo.</para></example>
-/// <example><code>Test-NexmarkQuery -System Flink -ResultTopic check-out | Where-Object { -not $_.Valid } | Format-List Name, Line, Column, Message</code><para>Checks the scripts with a Kafka result sink, as Invoke-Benchmark submits them, and lists where Flink objects.</para></example>
+/// <example><code>Test-NexmarkQuery -System Flink -Name q1,q5,q8 -ResultTopic check-out | Where-Object { -not $_.Valid } | Format-List Name, Line, Column, Message</code><para>Checks the scripts with a Kafka result sink, as Invoke-Benchmark submits them, and lists where Flink objects (only queries that write to a discarding sink can be captured).</para></example>
 /// <example><code>Get-NexmarkQuery -System Flink -Supported | Test-NexmarkQuery -ControllerAddress 192.168.2.70</code><para>Checks the queries from the pipeline.</para></example>
 [Cmdlet(VerbsDiagnostic.Test, "NexmarkQuery")]
 [OutputType("PiBench.Core.Engines.NexmarkQueryValidation")]

@@ -67,8 +67,9 @@ Describe 'Invoke-Benchmark' {
             $json = $raw | ConvertFrom-Json
             $json.Results.Count | Should -Be 1
             $engine.Pipelines | ForEach-Object { $_.Stop | Should -Not -Be 'none' }
-            # Resume: nothing is left to run for the completed cell.
-            $again = Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
+            # Resume with the run's own settings (-Resume refuses a file of another run): nothing is left to run.
+            $again = Invoke-Benchmark -System Arroyo -Query q0 -Repetitions 1 -EventsPerSecond 300 -TotalEvents 100000 -Parallelism 2 -Partitions 2 `
+                -WarmupSeconds 1 -FixedWarmup -CheckpointIntervalSeconds 1 -MeasureSeconds 4 -BootstrapServers $kafka.BootstrapServers -EngineUri $engine.ApiUri `
                 -AuxiliaryUri $engine.AdminUri -NoMetrics -Resume (Get-ChildItem $dir -Filter '*.json').FullName
             $again | Should -BeNullOrEmpty
         }

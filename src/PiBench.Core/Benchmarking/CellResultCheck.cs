@@ -21,6 +21,23 @@ public static class CellResultCheck
         string bootstrapServers, string inputTopic, string resultTopic, string groupId,
         int partitions, TimeSpan? checkpointInterval, ILogSink? log, CancellationToken ct)
     {
+        try
+        {
+            await CheckAsync(result, query, engine, job, bootstrapServers, inputTopic, resultTopic, groupId, partitions, checkpointInterval, log, ct)
+                .ConfigureAwait(false);
+        }
+        catch (Confluent.Kafka.KafkaException ex)
+        {
+            // The broker failed while the topics were read (offsets, metadata): the cell keeps its figures, unchecked.
+            result.ResultCheck = "NotChecked";
+            result.ResultCheckReason = $"Kafka: {ex.Error.Reason}";
+        }
+    }
+
+    private static async Task CheckAsync(BenchmarkResult result, string query, IStreamEngine engine, StreamJobHandle job,
+        string bootstrapServers, string inputTopic, string resultTopic, string groupId,
+        int partitions, TimeSpan? checkpointInterval, ILogSink? log, CancellationToken ct)
+    {
         void NotChecked(string why) { result.ResultCheck = "NotChecked"; result.ResultCheckReason = why; }
         if (!NexmarkReference.Names.Contains(query)) { NotChecked($"the reference implementation has no {query}"); return; }
         // What the engine got: the input topic's messages (events that failed at the stop, or in flight when it came, are

@@ -100,10 +100,29 @@ public static class ProducerBenchmarks
     private static string[] KcatSettings => new[] { "acks=all", "enable.idempotence=true", "linger.ms=20", "batch.size=1000000",
         "compression.type=lz4", "queue.buffering.max.messages=500000", "message.timeout.ms=30000" };
 
-    private static Side RunKcat(EmbeddedKafkaCluster c, string topic, string file, long n)
+    /// <summary>
+    /// A folder holding librdkafka.so.1 = the librdkafka file this process (and the PiBench child) uses, so kcat can run
+    /// on the same client library through LD_LIBRARY_PATH (librdkafka keeps its C ABI across versions).
+    /// </summary>
+    private static string SameLibraryFolder()
+    {
+        var lib = RdKafkaNative.LibraryPath ?? throw new InvalidOperationException("the librdkafka file of this process is not known");
+        var dir = Path.Combine(Path.GetTempPath(), $"pibench-kcat-lib-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        var link = Path.Combine(dir, "librdkafka.so.1");
+        if (File.Exists(link)) File.Delete(link);
+        File.CreateSymbolicLink(link, lib);
+        return dir;
+    }
+
+    /// <summary>The variant name for kcat on PiBench's librdkafka (see <see cref="SameLibraryFolder"/>).</summary>
+    private const string KcatSameLibrary = "kcat-same-librdkafka";
+
+    private static Side RunKcat(EmbeddedKafkaCluster c, string topic, string file, long n, string name = "kcat", string? libraryFolder = null)
     {
         var timeFile = Path.Combine(Path.GetTempPath(), $"pibench-kcat-time-{Environment.ProcessId}.txt");
         var psi = new ProcessStartInfo("/usr/bin/time") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (libraryFolder is not null) psi.Environment["LD_LIBRARY_PATH"] = libraryFolder;
         foreach (var a in new[] { "-o", timeFile, "-f", "%e %U %S %M", "kcat", "-P", "-b", c.BootstrapServers, "-t", topic, "-l" }) psi.ArgumentList.Add(a);
         foreach (var x in KcatSettings) { psi.ArgumentList.Add("-X"); psi.ArgumentList.Add(x); }
         psi.ArgumentList.Add(file);
@@ -119,7 +138,8 @@ public static class ProducerBenchmarks
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
         var high = marks.Sum(m => m.High);
         if (high != n) throw new InvalidOperationException($"kcat delivered {high} of {n} (watermarks)");
-        return new Side("kcat", n / wall, cpu * 1e9 / n, long.Parse(t[3], CultureInfo.InvariantCulture) / 1024.0, mock / (double)n, "whole process (GNU time)");
+        return new Side(name, n / wall, cpu * 1e9 / n, long.Parse(t[3], CultureInfo.InvariantCulture) / 1024.0, mock / (double)n,
+            "whole process (GNU time)" + (libraryFolder is null ? "" : ", librdkafka " + Confluent.Kafka.Library.VersionString + " via LD_LIBRARY_PATH"));
     }
 
     private static Side RunPiBenchChild(EmbeddedKafkaCluster c, string topic, string warmTopic, string file, long n, string variant)
@@ -153,7 +173,7 @@ public static class ProducerBenchmarks
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
         if (marks.Sum(m => m.High) != n) throw new InvalidOperationException($"PiBench delivered {marks.Sum(m => m.High)} of {n} (watermarks)");
         return new Side(variant, n / D("wall"), D("cpu") * 1e9 / n, D("hwm") / 1024.0, mock / (double)n,
-            $"{kv["client"]}, partition block {kv["block"]}, s: setup {kv["setup"]} send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
+            $"{kv["client"]}, partition block {kv["block"]}, s: setup {kv["setup"]} (of it waiting for the producer id {kv["ready"]}) send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
     }
 
     /// <summary>Parses "live", "replay", "live:block=64", "live:pipelined", "replay:confluent" into run options and a source.</summary>
@@ -221,7 +241,7 @@ public static class ProducerBenchmarks
         double F(long ticks) => ticks / (double)Stopwatch.Frequency;
         var cpu = ProcessCpuNs() - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
+            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} ready={run.ReadySeconds:F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
     }
 
     private static async Task VsKcat(string[] args)
@@ -265,6 +285,7 @@ public static class ProducerBenchmarks
                     var topic = $"t{rep}-{row.Count}";
                     c.CreateTopic(topic, 9, 1);
                     if (side == "kcat") row[side] = RunKcat(c, topic, file, n);
+                    else if (side == KcatSameLibrary) row[side] = RunKcat(c, topic, file, n, side, SameLibraryFolder());
                     else { c.CreateTopic(topic + "-warm", 9, 1); row[side] = RunPiBenchChild(c, topic, topic + "-warm", file, n, side); }
                 }
                 rows.Add(row);

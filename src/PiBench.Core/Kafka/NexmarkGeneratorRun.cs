@@ -210,15 +210,8 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
         ILogSink? log, CancellationToken cancellationToken)
     {
         Validate(options);
-        KafkaTopicDescription? topic;
-        using (var admin = KafkaTopicAdmin.Open(options.BootstrapServers, TimeSpan.FromSeconds(10)))
-            topic = await admin.DescribeTopicAsync(options.Topic, cancellationToken).ConfigureAwait(false);
-        if (topic is null || topic.Partitions == 0)
-            throw new PiBenchException("KafkaTopicMissing", PiBenchErrorCategory.ObjectNotFound,
-                $"Topic '{options.Topic}' does not exist on {options.BootstrapServers}.", options.Topic,
-                "Create it first: Initialize-NexmarkTopic -Topic " + options.Topic + " -BootstrapServers " + options.BootstrapServers);
         var run = new NexmarkGeneratorRun(options, sources, log ?? NullLog.Instance);
-        run.Open(topic.Partitions);
+        await run.ConnectAsync(cancellationToken).ConfigureAwait(false);
         s_runs[run.Id] = run;
         var thread = new Thread(run.ThreadMain) { IsBackground = true, Name = $"pibench-producer-{run.Id}" };
         try { thread.Priority = ThreadPriority.Highest; } // pacing thread: mostly asleep, must wake on time (ignored without the right to renice)
@@ -260,20 +253,70 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
         cfg.Set("acks", o.Acks);
         cfg.Set("compression.type", o.Compression);
         cfg.Set("dotnet.producer.delivery.report.fields", "status");
+        cfg.Set("allow.auto.create.topics", "false"); // asking for the topic's metadata must never create it
+        // connect to every broker as soon as it is known: with sparse connections (the default) librdkafka 2.16 holds the
+        // first connection to a learned broker back for reconnect.backoff.ms / 2 (rdkafka_broker.c, rd_kafka_connect_any),
+        // 50 ms before the producer can ask for its id; a producer writes to every partition, so it needs every leader anyway
+        cfg.Set("enable.sparse.connections", "false");
         foreach (var (k, v) in o.Extra) cfg.Set(k, v);
         return cfg;
     }
 
-    private void Open(int partitions)
+    /// <summary>
+    /// Creates the producer and learns the topic's partition count. The direct librdkafka producer asks on its own
+    /// connection and then waits (bounded) until it can deliver: an idempotent producer needs its producer id first.
+    /// So the send schedule starts when the producer is ready, not half a second before (see
+    /// <see cref="NativeRunProducer.WaitUntilReady"/>). The Confluent.Kafka client asks through an admin client.
+    /// </summary>
+    private async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        _sentPerPartition = new long[partitions];
-        PartitionBlock = _o.PartitionBlock > 0 ? _o.PartitionBlock : ProducerRunOptions.AutoPartitionBlock(_o.EventsPerSecond, _o.TotalEvents, partitions);
-        _ackedPerPartition = new long[partitions + 2 * AckPad];
         var config = BuildConfig(_o);
+        IRunProducer? producer = null;
         try
         {
-            _producer = (_o.NativeClient ? (IRunProducer?)NativeRunProducer.TryCreate(config, _o.Topic, this) : null)
-                ?? new ConfluentRunProducer(config, _o.Topic, partitions, this);
+            var native = _o.NativeClient ? NativeRunProducer.TryCreate(config, _o.Topic, this) : null;
+            int partitions;
+            if (native is not null)
+            {
+                producer = native;
+                var connect = Task.Run(() =>
+                {
+                    var n = native.DescribeTopic(_o.Topic, _o.BootstrapServers, TimeSpan.FromSeconds(10));
+                    ReadySeconds = 0;
+                    if (n > 0 && _o.EnableIdempotence)
+                    {
+                        var t0 = Stopwatch.GetTimestamp();
+                        if (!native.WaitUntilReady(TimeSpan.FromSeconds(2), cancellationToken))
+                            _log.Verbose("The Kafka producer had no producer id after 2 s; the first events wait in the client until it has one.");
+                        ReadySeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    }
+                    return n;
+                }, CancellationToken.None);
+                try { partitions = await connect.WaitAsync(cancellationToken).ConfigureAwait(false); }
+                catch (OperationCanceledException)
+                {
+                    _ = connect.ContinueWith(_ => native.Dispose(), TaskScheduler.Default); // the blocking call ends within its timeout
+                    producer = null;
+                    throw;
+                }
+            }
+            else
+            {
+                KafkaTopicDescription? topic;
+                using (var admin = KafkaTopicAdmin.Open(_o.BootstrapServers, TimeSpan.FromSeconds(10)))
+                    topic = await admin.DescribeTopicAsync(_o.Topic, cancellationToken).ConfigureAwait(false);
+                partitions = topic?.Partitions ?? 0;
+                if (partitions > 0) producer = new ConfluentRunProducer(config, _o.Topic, partitions, this);
+            }
+            if (partitions == 0)
+                throw new PiBenchException("KafkaTopicMissing", PiBenchErrorCategory.ObjectNotFound,
+                    $"Topic '{_o.Topic}' does not exist on {_o.BootstrapServers}.", _o.Topic,
+                    "Create it first: Initialize-NexmarkTopic -Topic " + _o.Topic + " -BootstrapServers " + _o.BootstrapServers);
+            _sentPerPartition = new long[partitions];
+            _ackedPerPartition = new long[partitions + 2 * AckPad];
+            PartitionBlock = _o.PartitionBlock > 0 ? _o.PartitionBlock : ProducerRunOptions.AutoPartitionBlock(_o.EventsPerSecond, _o.TotalEvents, partitions);
+            _producer = producer;
+            producer = null;
         }
         catch (ArgumentException ex)
         {
@@ -285,7 +328,17 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
             throw new PiBenchException("InvalidProducerSetting", PiBenchErrorCategory.InvalidArgument,
                 "The Kafka producer rejected its configuration: " + ex.Error.Reason, _o.Extra, null, ex);
         }
+        finally
+        {
+            producer?.Dispose(); // not handed over: the run did not start
+        }
     }
+
+    /// <summary>Seconds the producer took after learning the topic until it could deliver (idempotent producer id); diagnostics.</summary>
+    internal double ReadySeconds { get; private set; }
+
+    /// <summary>The direct librdkafka producer has seen its idempotent producer id assigned (diagnostics and tests).</summary>
+    internal bool ProducerIdAssigned => _producer is NativeRunProducer n && n.ProducerIdAssigned;
 
     private void Fail(string errorId, PiBenchErrorCategory category, string message, string? recommended = null)
     {

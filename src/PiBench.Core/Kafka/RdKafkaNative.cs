@@ -137,6 +137,29 @@ internal static unsafe class RdKafkaNative
         public delegate* unmanaged<IntPtr, int, int> Purge;
         public delegate* unmanaged<IntPtr, IntPtr> Opaque;
         public delegate* unmanaged<int, IntPtr> Err2Str;
+        /// <summary>rd_kafka_metadata(rk, all_topics, only_rkt, &amp;metadatap, timeout_ms).</summary>
+        public delegate* unmanaged<IntPtr, int, IntPtr, IntPtr*, int, int> Metadata;
+        public delegate* unmanaged<IntPtr, void> MetadataDestroy;
+    }
+
+    /// <summary>rd_kafka_metadata_t (rdkafka.h): the fields read here, in C layout (natural alignment on 32 and 64 bits).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MetadataHead
+    {
+        public int BrokerCount;
+        public IntPtr Brokers;
+        public int TopicCount;
+        public IntPtr Topics;
+    }
+
+    /// <summary>rd_kafka_metadata_topic_t (rdkafka.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MetadataTopic
+    {
+        public IntPtr Topic;
+        public int PartitionCount;
+        public IntPtr Partitions;
+        public int Error;
     }
 
     private static Producer? s_producer;
@@ -154,7 +177,7 @@ internal static unsafe class RdKafkaNative
             var names = new[] { "rd_kafka_conf_new", "rd_kafka_conf_destroy", "rd_kafka_conf_set", "rd_kafka_conf_set_opaque",
                 "rd_kafka_conf_set_dr_msg_cb", "rd_kafka_conf_set_error_cb", "rd_kafka_conf_set_log_cb", "rd_kafka_new", "rd_kafka_destroy",
                 "rd_kafka_topic_new", "rd_kafka_topic_destroy", "rd_kafka_produce", "rd_kafka_last_error", "rd_kafka_poll", "rd_kafka_flush",
-                "rd_kafka_outq_len", "rd_kafka_purge", "rd_kafka_opaque", "rd_kafka_err2str" };
+                "rd_kafka_outq_len", "rd_kafka_purge", "rd_kafka_opaque", "rd_kafka_err2str", "rd_kafka_metadata", "rd_kafka_metadata_destroy" };
             var a = names.Select(E).ToArray();
             if (a.Any(p => p == IntPtr.Zero)) { s_producerTried = true; return null; }
             s_producer = new Producer
@@ -178,6 +201,8 @@ internal static unsafe class RdKafkaNative
                 Purge = (delegate* unmanaged<IntPtr, int, int>)a[16],
                 Opaque = (delegate* unmanaged<IntPtr, IntPtr>)a[17],
                 Err2Str = (delegate* unmanaged<int, IntPtr>)a[18],
+                Metadata = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr*, int, int>)a[19],
+                MetadataDestroy = (delegate* unmanaged<IntPtr, void>)a[20],
             };
             s_producerTried = true;
             return s_producer;

@@ -123,6 +123,14 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
                     $"The Kafka producer rejected {k}={v}: {Marshal.PtrToStringUTF8((IntPtr)err)}.", k);
             }
         }
+        // debug=eos: the idempotence state changes reach OnLog, which tells WaitUntilReady when the producer id is assigned
+        var pairs = config.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (pairs.TryGetValue("enable.idempotence", out var idem) && string.Equals(idem, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            var debug = pairs.TryGetValue("debug", out var d) && d.Length > 0 ? d + ",eos" : "eos";
+            var kb = Utf8Z("debug"); var vb = Utf8Z(debug);
+            fixed (byte* kp = kb) fixed (byte* vp = vb) x.ConfSet(conf, kp, vp, err, 512);
+        }
         var holder = new Holder();
         var self = GCHandle.Alloc(holder);
         x.ConfSetOpaque(conf, GCHandle.ToIntPtr(self));
@@ -183,11 +191,81 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
     {
         try
         {
-            var ev = EventsOf(RdKafkaNative.ProducerExports()!.Opaque(rk));
-            ev?.ClientLog(level, Marshal.PtrToStringUTF8(facility) ?? "", Marshal.PtrToStringUTF8(buf) ?? "");
+            var opaque = RdKafkaNative.ProducerExports()!.Opaque(rk);
+            var producer = opaque == IntPtr.Zero ? null : (GCHandle.FromIntPtr(opaque).Target as Holder)?.Producer;
+            if (producer is null) return;
+            var fac = Marshal.PtrToStringUTF8(facility) ?? "";
+            var text = Marshal.PtrToStringUTF8(buf) ?? "";
+            // debug=eos: "Idempotent producer state change WaitPID -> Assigned" (rdkafka_idempotence.c, rd_kafka_idemp_set_state)
+            if (fac == "IDEMPSTATE" && text.EndsWith("-> Assigned", StringComparison.Ordinal)) producer._pidAssigned.Set();
+            producer._events.ClientLog(level, fac, text);
         }
         catch { }
     }
+
+    /// <summary>
+    /// The partition count of the producer's topic, asked with a Metadata request on this producer's own
+    /// connections (no second client: an admin client costs a connection and 200 ms to close). 0 = the broker does not
+    /// know the topic (the producer is built with allow.auto.create.topics=false, so asking never creates it).
+    /// </summary>
+    public int DescribeTopic(string topic, string bootstrapServers, TimeSpan timeout)
+    {
+        var x = _x;
+        IntPtr md;
+        var err = x.Metadata(_rk, 0, _rkt, &md, (int)timeout.TotalMilliseconds);
+        if (err != 0)
+        {
+            var code = (ErrorCode)err;
+            throw new PiBenchException("KafkaUnreachable", PiBenchErrorCategory.ConnectionError,
+                $"Kafka did not answer for topic '{topic}' on {bootstrapServers}: {RdKafkaNative.ErrorString(err)} ({code}).", topic,
+                "Check -BootstrapServers (host:port), that the broker runs and that this host can reach it.");
+        }
+        try
+        {
+            var head = *(RdKafkaNative.MetadataHead*)md;
+            for (var i = 0; i < head.TopicCount; i++)
+            {
+                var t = ((RdKafkaNative.MetadataTopic*)head.Topics)[i];
+                if (Marshal.PtrToStringUTF8(t.Topic) != topic) continue;
+                if (t.Error == (int)ErrorCode.UnknownTopicOrPart) return 0;
+                if (t.Error != 0)
+                    throw new PiBenchException("KafkaTopicDescribeFailed", PiBenchErrorCategory.ReadError,
+                        $"Describing topic '{topic}' failed: {RdKafkaNative.ErrorString(t.Error)} ({(ErrorCode)t.Error}).", topic,
+                        "Check the topic on the broker (Get-NexmarkTopic), then start again.");
+                return t.PartitionCount;
+            }
+            return 0;
+        }
+        finally { x.MetadataDestroy(md); }
+    }
+
+    /// <summary>
+    /// Idempotent producers only: returns once the broker has assigned the producer id (messages queued before that
+    /// wait in the client), or after <paramref name="bound"/> (false; librdkafka keeps trying on its own). Since
+    /// librdkafka 2.10 the bootstrap connection is never promoted to a learned broker, so the first attempt finds no
+    /// broker up and librdkafka retries on a 500 ms timer (rdkafka_idempotence.c, rd_kafka_idemp_pid_timer_restart); a
+    /// Metadata response re-runs that state machine (rdkafka_metadata.c, rd_kafka_parse_Metadata), so this asks for
+    /// metadata every 5 ms until the id is there: the producer is ready in a few round trips instead of half a second.
+    /// The signal is librdkafka's own state change, read from its eos debug log.
+    /// </summary>
+    public bool WaitUntilReady(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(bound.TotalSeconds * Stopwatch.Frequency);
+        while (!_pidAssigned.IsSet)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Stopwatch.GetTimestamp() > until) return false;
+            IntPtr md;
+            if (_x.Metadata(_rk, 0, _rkt, &md, 1000) == 0) _x.MetadataDestroy(md);
+            _pidAssigned.Wait(5, cancellationToken);
+        }
+        return true;
+    }
+
+    private readonly ManualResetEventSlim _pidAssigned = new(false);
+
+    /// <summary>librdkafka logged the idempotence state change to Assigned.</summary>
+    public bool ProducerIdAssigned => _pidAssigned.IsSet;
 
     /// <summary>
     /// Delivery reports are served by the sending thread (<see cref="Poll(int)"/>, as kcat does): librdkafka frees each

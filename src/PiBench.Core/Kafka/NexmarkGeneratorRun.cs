@@ -490,6 +490,8 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
         // client included), then event i is due at that moment + i / rate.
         long i = 0;
         using var feed = PayloadFeed.Create(source, _o.PipelineGeneration);
+        var turnData = new ArrayBufferWriter<byte>(64 * 1024);
+        var turnEnds = new int[256];
         Func<bool> stopping = () => _stopRequested || _failure is not null;
         if (!feed.TryTake(stopping, out var first)) return;
         if (!TryProduce(producer, 0, first)) return;
@@ -567,6 +569,38 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
                     if ((i & 63) == 0) producer.Poll(0);
                 }
             }
+            else if (block > 1)
+            {
+                // unthrottled with partition blocks: each partition turn (at most 256 events) is written into one buffer
+                // and handed to the client in one call (rd_kafka_produce_batch: one clock read, topic lock and partition
+                // lookup per turn); delivery reports are served every 64 events or more
+                var end = i + batch;
+                while (i < end)
+                {
+                    var p = (int)(i / block % partitions);
+                    var turnEnd = Math.Min(end, Math.Min((i / block + 1) * block, i + turnEnds.Length));
+                    turnData.ResetWrittenCount();
+                    var count = 0;
+                    var exhausted = false;
+                    while (i + count < turnEnd)
+                    {
+                        if (!feed.TryAppend(stopping, turnData)) { exhausted = true; break; }
+                        turnEnds[count++] = turnData.WrittenCount;
+                    }
+                    var accepted = count == 0 ? 0 : TryProduceTurn(producer, p, turnData.WrittenSpan, turnEnds.AsSpan(0, count), out var ok);
+                    if (accepted > 0)
+                    {
+                        var before = i;
+                        i += accepted;
+                        Volatile.Write(ref _c.Sent, i);
+                        Volatile.Write(ref _sentPerPartition[p], _sentPerPartition[p] + accepted);
+                        if ((i >> 6) != (before >> 6)) producer.Poll(0);
+                    }
+                    if (accepted < count) { Volatile.Write(ref _c.LastSendTicks, Stopwatch.GetTimestamp()); return; }
+                    if (exhausted) { if (!stopping()) total = i; break; }
+                }
+                Volatile.Write(ref _c.LastSendTicks, Stopwatch.GetTimestamp());
+            }
             else
             {
                 // unthrottled: no schedule to keep, so the send time is taken once per batch (AchievedRate's end)
@@ -592,30 +626,55 @@ public sealed class NexmarkGeneratorRun : IRunProducerEvents
         {
             var r = producer.Produce(partition, value, out var code, out var reason);
             if (r == ProduceResult.Ok) return true;
-            if (r == ProduceResult.QueueFull)
-            {
-                // local queue full: the broker is slower than the schedule; wait (bounded) and count the lag
-                var now = Stopwatch.GetTimestamp();
-                if (stallUntil == 0) stallUntil = now + (long)(_o.AckStallTimeout.TotalSeconds * Stopwatch.Frequency);
-                if (_stopRequested || _failure is not null) return false;
-                if (now > stallUntil)
-                {
-                    Fail("KafkaAcknowledgementTimeout", PiBenchErrorCategory.OperationTimeout,
-                        $"The producer queue stayed full for {_o.AckStallTimeout.TotalSeconds:F0} s: {_o.BootstrapServers} does not keep up or is gone.",
-                        "Check the broker; lower -EventsPerSecond.");
-                    return false;
-                }
-                producer.Poll(1); // serves delivery reports, which frees queue space
-                continue;
-            }
-            // a broker error seen earlier (librdkafka then fails new messages for the topic at once) is a delivery failure;
-            // a local one (message too large, unknown partition, fatal state) is the client refusing the event
-            var local = (int)code < 0;
-            Fail(local ? "KafkaProduceFailed" : "KafkaDeliveryFailed", PiBenchErrorCategory.WriteError,
-                $"Kafka {(local ? "client refused" : "did not accept")} an event for {_o.Topic} [{partition}]: {code}: {reason}.",
-                "Check the broker and the topic; the counts show how far the run got.");
-            return false;
+            if (!WaitAfterRefusal(producer, r, code, reason, partition, ref stallUntil)) return false;
         }
+    }
+
+    /// <summary>
+    /// Sends one partition turn (values first.. of <paramref name="ends"/>, see <see cref="IRunProducer.ProduceBatch"/>) and
+    /// returns how many the client accepted: all of them, or fewer when the run must end (<paramref name="ok"/> false).
+    /// </summary>
+    private int TryProduceTurn(IRunProducer producer, int partition, ReadOnlySpan<byte> data, ReadOnlySpan<int> ends, out bool ok)
+    {
+        var stallUntil = 0L;
+        var accepted = 0;
+        while (true)
+        {
+            accepted += producer.ProduceBatch(partition, data, ends, accepted, out var r, out var code, out var reason);
+            if (r == ProduceResult.Ok) { ok = true; return accepted; }
+            if (WaitAfterRefusal(producer, r, code, reason, partition, ref stallUntil)) continue; // the queue was full: retry the rest
+            ok = false;
+            return accepted;
+        }
+    }
+
+    /// <summary>After the client refused an event: true = retry (the queue was full; served delivery reports for up to
+    /// 1 ms), false = the run fails or stops (the failure is recorded).</summary>
+    private bool WaitAfterRefusal(IRunProducer producer, ProduceResult r, ErrorCode code, string reason, int partition, ref long stallUntil)
+    {
+        if (r == ProduceResult.QueueFull)
+        {
+            // local queue full: the broker is slower than the schedule; wait (bounded) and count the lag
+            var now = Stopwatch.GetTimestamp();
+            if (stallUntil == 0) stallUntil = now + (long)(_o.AckStallTimeout.TotalSeconds * Stopwatch.Frequency);
+            if (_stopRequested || _failure is not null) return false;
+            if (now > stallUntil)
+            {
+                Fail("KafkaAcknowledgementTimeout", PiBenchErrorCategory.OperationTimeout,
+                    $"The producer queue stayed full for {_o.AckStallTimeout.TotalSeconds:F0} s: {_o.BootstrapServers} does not keep up or is gone.",
+                    "Check the broker; lower -EventsPerSecond.");
+                return false;
+            }
+            producer.Poll(1); // serves delivery reports, which frees queue space
+            return true;
+        }
+        // a broker error seen earlier (librdkafka then fails new messages for the topic at once) is a delivery failure;
+        // a local one (message too large, unknown partition, fatal state) is the client refusing the event
+        var local = (int)code < 0;
+        Fail(local ? "KafkaProduceFailed" : "KafkaDeliveryFailed", PiBenchErrorCategory.WriteError,
+            $"Kafka {(local ? "client refused" : "did not accept")} an event for {_o.Topic} [{partition}]: {code}: {reason}.",
+            "Check the broker and the topic; the counts show how far the run got.");
+        return false;
     }
 
     /// <summary>Sleeps in 1 ms steps (serving delivery reports) while the target is far, then yields until it has come.</summary>

@@ -11,6 +11,15 @@ internal abstract class PayloadFeed : IDisposable
 {
     /// <summary>The next value (valid until the next call); false when the source is exhausted or the feed was stopped.</summary>
     public abstract bool TryTake(Func<bool> stopRequested, out ReadOnlySpan<byte> value);
+
+    /// <summary>Appends the next value to <paramref name="destination"/> (no copy in between for the inline feed); false as <see cref="TryTake"/>.</summary>
+    public virtual bool TryAppend(Func<bool> stopRequested, ArrayBufferWriter<byte> destination)
+    {
+        if (!TryTake(stopRequested, out var value)) return false;
+        destination.Write(value);
+        return true;
+    }
+
     public virtual void Dispose() { }
 
     public static PayloadFeed Create(INexmarkPayloadSource source, bool pipelined) =>
@@ -27,6 +36,9 @@ internal abstract class PayloadFeed : IDisposable
             value = _buffer.WrittenSpan;
             return true;
         }
+
+        public override bool TryAppend(Func<bool> stopRequested, ArrayBufferWriter<byte> destination) =>
+            source.TryNext(destination, out _);
     }
 
     private sealed class Pipelined : PayloadFeed

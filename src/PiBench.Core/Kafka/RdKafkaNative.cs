@@ -140,6 +140,23 @@ internal static unsafe class RdKafkaNative
         /// <summary>rd_kafka_metadata(rk, all_topics, only_rkt, &amp;metadatap, timeout_ms).</summary>
         public delegate* unmanaged<IntPtr, int, IntPtr, IntPtr*, int, int> Metadata;
         public delegate* unmanaged<IntPtr, void> MetadataDestroy;
+        /// <summary>rd_kafka_produce_batch(rkt, partition, msgflags, rkmessages, message_cnt).</summary>
+        public delegate* unmanaged<IntPtr, int, int, Message*, int, int> ProduceBatch;
+    }
+
+    /// <summary>rd_kafka_message_t (rdkafka.h), C layout on 32 and 64 bits.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Message
+    {
+        public int Error;
+        public IntPtr Topic;
+        public int Partition;
+        public IntPtr Payload;
+        public nuint Length;
+        public IntPtr Key;
+        public nuint KeyLength;
+        public long Offset;
+        public IntPtr Private;
     }
 
     /// <summary>rd_kafka_metadata_t (rdkafka.h): the fields read here, in C layout (natural alignment on 32 and 64 bits).</summary>
@@ -177,7 +194,7 @@ internal static unsafe class RdKafkaNative
             var names = new[] { "rd_kafka_conf_new", "rd_kafka_conf_destroy", "rd_kafka_conf_set", "rd_kafka_conf_set_opaque",
                 "rd_kafka_conf_set_dr_msg_cb", "rd_kafka_conf_set_error_cb", "rd_kafka_conf_set_log_cb", "rd_kafka_new", "rd_kafka_destroy",
                 "rd_kafka_topic_new", "rd_kafka_topic_destroy", "rd_kafka_produce", "rd_kafka_last_error", "rd_kafka_poll", "rd_kafka_flush",
-                "rd_kafka_outq_len", "rd_kafka_purge", "rd_kafka_opaque", "rd_kafka_err2str", "rd_kafka_metadata", "rd_kafka_metadata_destroy" };
+                "rd_kafka_outq_len", "rd_kafka_purge", "rd_kafka_opaque", "rd_kafka_err2str", "rd_kafka_metadata", "rd_kafka_metadata_destroy", "rd_kafka_produce_batch" };
             var a = names.Select(E).ToArray();
             if (a.Any(p => p == IntPtr.Zero)) { s_producerTried = true; return null; }
             s_producer = new Producer
@@ -203,6 +220,7 @@ internal static unsafe class RdKafkaNative
                 Err2Str = (delegate* unmanaged<int, IntPtr>)a[18],
                 Metadata = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr*, int, int>)a[19],
                 MetadataDestroy = (delegate* unmanaged<IntPtr, void>)a[20],
+                ProduceBatch = (delegate* unmanaged<IntPtr, int, int, Message*, int, int>)a[21],
             };
             s_producerTried = true;
             return s_producer;

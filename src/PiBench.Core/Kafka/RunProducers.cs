@@ -23,6 +23,13 @@ internal interface IRunProducer : IDisposable
 {
     string Kind { get; }
     ProduceResult Produce(int partition, ReadOnlySpan<byte> value, out ErrorCode error, out string reason);
+    /// <summary>
+    /// Hands values first.. of a batch to the client for one partition, in order: value k is data[ends[k-1]..ends[k]]
+    /// (value 0 starts at 0). Returns how many were accepted; when fewer than all, <paramref name="result"/> says why the
+    /// first refused one was refused. After QueueFull the accepted ones are a prefix (retry from there); after Error the
+    /// run ends.
+    /// </summary>
+    int ProduceBatch(int partition, ReadOnlySpan<byte> data, ReadOnlySpan<int> ends, int first, out ProduceResult result, out ErrorCode error, out string reason);
     /// <summary>Waits up to <paramref name="timeout"/> for outstanding messages; returns how many are still outstanding.</summary>
     int Flush(TimeSpan timeout);
     void Purge(int flags);
@@ -69,6 +76,17 @@ internal sealed class ConfluentRunProducer : IRunProducer
             error = ex.Error.Code; reason = ex.Error.Reason;
             return ex.Error.Code == ErrorCode.Local_QueueFull ? ProduceResult.QueueFull : ProduceResult.Error;
         }
+    }
+
+    public int ProduceBatch(int partition, ReadOnlySpan<byte> data, ReadOnlySpan<int> ends, int first, out ProduceResult result, out ErrorCode error, out string reason)
+    {
+        error = ErrorCode.NoError; reason = ""; result = ProduceResult.Ok;
+        for (var k = first; k < ends.Length; k++)
+        {
+            result = Produce(partition, data[(k == 0 ? 0 : ends[k - 1])..ends[k]], out error, out reason);
+            if (result != ProduceResult.Ok) return k - first;
+        }
+        return ends.Length - first;
     }
 
     public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
@@ -302,6 +320,44 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
         reason = RdKafkaNative.ErrorString(code);
         return code == (int)ErrorCode.Local_QueueFull ? ProduceResult.QueueFull : ProduceResult.Error;
     }
+
+    /// <summary>
+    /// rd_kafka_produce_batch with F_COPY to one partition (rdkafka_msg.c): one clock read, one topic lock and one
+    /// partition lookup for the whole batch instead of one per message. Once a message meets a full queue every later
+    /// one gets the same error, so what was accepted is a prefix and the order holds.
+    /// </summary>
+    public int ProduceBatch(int partition, ReadOnlySpan<byte> data, ReadOnlySpan<int> ends, int first, out ProduceResult result, out ErrorCode error, out string reason)
+    {
+        var n = ends.Length - first;
+        if (_batch.Length < n) _batch = new RdKafkaNative.Message[Math.Max(n, 2 * _batch.Length)];
+        int good;
+        fixed (byte* d = data)
+        fixed (RdKafkaNative.Message* m = _batch)
+        {
+            var start = first == 0 ? 0 : ends[first - 1];
+            for (var k = 0; k < n; k++)
+            {
+                m[k] = default;
+                m[k].Payload = (IntPtr)(d + start);
+                m[k].Length = (nuint)(ends[first + k] - start);
+                start = ends[first + k];
+            }
+            good = _x.ProduceBatch(_rkt, partition, 2 /* RD_KAFKA_MSG_F_COPY */, m, n);
+        }
+        if (good == n) { result = ProduceResult.Ok; error = ErrorCode.NoError; reason = ""; return n; }
+        // the first refused message says why; after a full queue every later one is refused too (a prefix was accepted),
+        // after any other error (a message too large, say) later ones may still have been accepted: all are counted as
+        // sent, and the run fails
+        var f = 0;
+        while (f < n && _batch[f].Error == 0) f++;
+        var code = _batch[f].Error;
+        error = (ErrorCode)code;
+        reason = RdKafkaNative.ErrorString(code);
+        result = code == (int)ErrorCode.Local_QueueFull ? ProduceResult.QueueFull : ProduceResult.Error;
+        return good;
+    }
+
+    private RdKafkaNative.Message[] _batch = new RdKafkaNative.Message[64];
 
     public int Flush(TimeSpan timeout)
     {

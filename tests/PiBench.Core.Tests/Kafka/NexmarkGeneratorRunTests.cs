@@ -231,6 +231,44 @@ public sealed class NexmarkGeneratorRunTests
     }
 
     [Fact]
+    public async Task PartitionTurns_SentAsBatches_KeepEveryPartitionsOrder_AndTheCounts_WhenTheQueueIsFull()
+    {
+        // a client queue of 50 messages and turns of 64: every turn meets a full queue part-way and sends the rest
+        // after delivery reports have freed space (rd_kafka_produce_batch accepts a prefix)
+        using var c = EmbeddedKafkaCluster.Start(1);
+        c.CreateTopic("turns", 3, 1);
+        const long n = 5_003;
+        var o = Options(c, "turns", 0, n);
+        o.PartitionBlock = 64;
+        o.QueueBufferingMaxMessages = 50;
+        var run = await RunToEnd(o);
+        Assert.Equal("Completed", run.State);
+        Assert.Equal((n, n, 0L), (run.Sent, run.Acknowledged, run.Failed));
+        var expected = ExpectedSpread(n, 3, 64);
+        Assert.Equal(expected, run.GetSentPerPartition());
+
+        using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
+        {
+            BootstrapServers = c.BootstrapServers, GroupId = "turns-check", EnableAutoCommit = false,
+        }).Build();
+        for (var p = 0; p < 3; p++)
+        {
+            consumer.Assign(new TopicPartitionOffset("turns", p, Offset.Beginning));
+            var seqs = new List<long>();
+            var until = Stopwatch.StartNew();
+            while (seqs.Count < expected[p] && until.Elapsed < HangBound)
+            {
+                var r = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                if (r?.Message is null) continue;
+                using var doc = System.Text.Json.JsonDocument.Parse(r.Message.Value);
+                seqs.Add(doc.RootElement.GetProperty("seq").GetInt64());
+            }
+            var want = Enumerable.Range(0, (int)n).Select(i => (long)i).Where(i => i / 64 % 3 == p).ToList();
+            Assert.Equal(want, seqs);
+        }
+    }
+
+    [Fact]
     public async Task Start_ReturnsWithTheProducerIdAssigned_SoTheScheduleStartsWhenEventsCanBeDelivered()
     {
         // librdkafka 2.16 asks for the idempotent producer id only once a learned broker is up and otherwise retries on a

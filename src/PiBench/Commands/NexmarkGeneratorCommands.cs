@@ -88,7 +88,9 @@ public sealed class InitializeNexmarkTopicCommand : KafkaTopicCmdlet
 /// the error and the counts so far; a run that could not hold the rate (achieved below 99.5 % of the target or p99
 /// lag above -MaxScheduleLagMs) ends FellBehind with Valid = $false and InvalidReason.</para>
 /// <para>Producer: librdkafka called directly (the Client property says which client sent), acks=all, idempotence,
-/// linger 20 ms, 1 MB batches, lz4. The topic must exist (Initialize-NexmarkTopic).
+/// linger 20 ms, 1 MB batches, lz4. The topic must exist (Initialize-NexmarkTopic): the producer asks for it on its own
+/// connection and never creates it. The schedule starts once the producer can deliver (its idempotent producer id
+/// assigned, at most 2 s of waiting), so the first events do not wait in the client.
 /// -Wait runs in the foreground; Ctrl+C then stops the run.</para>
 /// <para>Where the broker and topic come from: a parameter you give always wins. Without -BootstrapServers the cluster
 /// topology supplies the broker (controller address and kafka.port; the -Topology file, else the default topology)

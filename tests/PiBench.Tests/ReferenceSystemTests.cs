@@ -11,9 +11,12 @@ public sealed class ReferenceSystemTests(ModuleFixture fx)
     public void InvokeNexmarkQuery_Reference_ItsOutputIsTheReferenceResult()
     {
         // 200,000 events unpaced: timestamps 0.1 ms apart (the default 10,000 events/s), about 20 s of event time.
+        // Nine input partitions: the embedded broker (librdkafka's mock) keeps at most 5 MiB per partition and drops the
+        // oldest batches beyond that (rdkafka_mock.c), and an unpaced producer outruns the query; 22,000 events per
+        // partition stay under it, so no record can vanish before the query reads it (the job would fail: records lost).
         var r = fx.Run("""
             $k = Start-EmbeddedKafka
-            $null = $k | Initialize-NexmarkTopic -Topic ref-in -Partitions 3
+            $null = $k | Initialize-NexmarkTopic -Topic ref-in -Partitions 9
             $null = $k | Initialize-NexmarkTopic -Topic ref-out -Partitions 3
             $run = Invoke-NexmarkQuery -Name q5 -System Reference -BootstrapServers $k.BootstrapServers -Topic ref-in -ResultTopic ref-out
             $null = $run | Wait-NexmarkQueryRun -State Running -TimeoutSeconds 30

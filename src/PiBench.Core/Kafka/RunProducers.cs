@@ -259,9 +259,9 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
 
     /// <summary>
     /// Idempotent producers only: returns once the broker has assigned the producer id (messages queued before that
-    /// wait in the client), or after <paramref name="bound"/> (false; librdkafka keeps trying on its own). Since
-    /// librdkafka 2.10 the bootstrap connection is never promoted to a learned broker, so the first attempt finds no
-    /// broker up and librdkafka retries on a 500 ms timer (rdkafka_idempotence.c, rd_kafka_idemp_pid_timer_restart); a
+    /// wait in the client), or after <paramref name="bound"/> (false; librdkafka keeps trying on its own). In
+    /// librdkafka 2.16 (unlike kcat's 2.0.2) the bootstrap connection is not promoted to a learned broker, so the first
+    /// attempt finds no broker up and librdkafka retries on a 500 ms timer (rdkafka_idempotence.c, rd_kafka_idemp_pid_timer_restart); a
     /// Metadata response re-runs that state machine (rdkafka_metadata.c, rd_kafka_parse_Metadata), so this asks for
     /// metadata every 5 ms until the id is there: the producer is ready in a few round trips instead of half a second.
     /// The signal is librdkafka's own state change, read from its eos debug log.
@@ -377,6 +377,7 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
         x.TopicDestroy(_rkt);
         x.Destroy(_rk);
         _self.Free();
+        _pidAssigned.Dispose(); // no callback after rd_kafka_destroy
     }
 
     private static byte[] Utf8Z(string s)

@@ -290,8 +290,17 @@ internal sealed class ReferenceJob
                 EnableAutoOffsetStore = false, FetchWaitMaxMs = 50,
             };
             using var consumer = new ConsumerBuilder<Ignore, byte[]>(cfg).SetLogHandler((_, _) => { }).Build();
-            var start = Script.Source.GetValueOrDefault("offset") == "latest" ? Offset.End : Offset.Beginning;
-            consumer.Assign(Enumerable.Range(0, _partitions).Select(p => new TopicPartitionOffset(topic, p, start)));
+            // the start is resolved to concrete offsets before the job reports Running: a logical 'beginning' resolved at
+            // the first fetch would silently mean "whatever the broker still holds then" (the embedded broker drops the
+            // oldest batches beyond 5 MiB per partition, and an unpaced generator gets there in a fraction of a second)
+            var latest = Script.Source.GetValueOrDefault("offset") == "latest";
+            var positions = new Dictionary<int, long>();
+            for (var p = 0; p < _partitions; p++)
+            {
+                var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10));
+                positions[p] = latest ? w.High.Value : w.Low.Value;
+            }
+            consumer.Assign(positions.Select(kv => new TopicPartitionOffset(topic, kv.Key, kv.Value)));
             var sinkTopic = Script.Sink.GetValueOrDefault("connector") == "kafka" ? Script.Sink["topic"] : null;
             if (sinkTopic is not null)
                 producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
@@ -300,7 +309,6 @@ internal sealed class ReferenceJob
                 }).SetLogHandler((_, _) => { }).Build();
             Error? produceError = null;
             var maxTs = Enumerable.Repeat(long.MinValue, _partitions).ToArray();
-            var positions = new Dictionary<int, long>();
             var writer = new RowWriter(Script.Query);
             StreamingReference.Emit emit = (row, update) =>
             {
@@ -321,8 +329,9 @@ internal sealed class ReferenceJob
                 var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (r?.Message is { } m)
                 {
-                    // the generator's producer is not transactional, so a partition's offsets have no gaps: a jump means
-                    // the broker dropped records before this job read them (the consumer then resets to the end)
+                    // the generator's producer is not transactional, so a partition's offsets have no gaps: a jump (from
+                    // the start offset too) means the broker dropped records before this job read them (the consumer then
+                    // resets to the end)
                     if (positions.TryGetValue(r.Partition.Value, out var expected) && r.Offset.Value > expected)
                         throw new RecordsLostException(r.Partition.Value, expected, r.Offset.Value);
                     Interlocked.Increment(ref _recordsOut);

@@ -166,7 +166,9 @@ public sealed class BenchmarkRunnerTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal("Engine", s.LimitedBy);
             Assert.StartsWith("200:pass 400:fail", s.StepRates);
             Assert.Equal(200, s.SustainableTargetRate);
-            Assert.InRange(s.SustainableRate, 199, 201); // what the broker took in at that step
+            // what the broker took in at that step: end-offset growth between reads about 1 s apart in the 4-s window, so one
+            // 20-ms linger batch (4 events at 200/s) more or less at either read moves it by up to 8 events / 3 s = 2.7/s
+            Assert.InRange(s.SustainableRate, 197, 203);
             Assert.StartsWith("broker input rate of step ", s.RateBasis);
             Assert.False(s.IsLowerBound);
             Assert.Equal(300, s.FailingRate);

@@ -152,7 +152,7 @@ public static class KafkaTopicAdmin
         }
     }
 
-    internal static async Task<KafkaTopicDescription?> DescribeWithAsync(IAdminClient client, string topic, TimeSpan timeout)
+    internal static async Task<KafkaTopicDescription?> DescribeWithAsync(IAdminClient client, string bootstrapServers, string topic, TimeSpan timeout)
     {
         try
         {
@@ -169,7 +169,7 @@ public static class KafkaTopicAdmin
         }
         catch (KafkaException ex)
         {
-            throw Unreachable(client.Name, topic, ex);
+            throw Unreachable(bootstrapServers, topic, ex);
         }
     }
 
@@ -181,7 +181,7 @@ public static class KafkaTopicAdmin
 
     internal static PiBenchException Unreachable(string bootstrap, string topic, KafkaException ex) =>
         new("KafkaUnreachable", PiBenchErrorCategory.ConnectionError,
-            $"Kafka did not answer for topic '{topic}': {ex.Error.Reason}.", topic,
+            $"Kafka did not answer for topic '{topic}' on {bootstrap}: {ex.Error.Reason} ({ex.Error.Code}).", topic,
             "Check -BootstrapServers (host:port), that the broker runs and that this host can reach it.", ex);
 
     /// <summary>Low and high watermark per partition (the mock drops old batches: count with high - low only when low is 0).</summary>
@@ -217,7 +217,7 @@ public sealed class AdminClientTopicAdmin : IKafkaTopicAdmin
     public bool IsEmbedded => false;
 
     public Task<KafkaTopicDescription?> DescribeTopicAsync(string topic, CancellationToken cancellationToken) =>
-        KafkaTopicAdmin.DescribeWithAsync(_client, topic, _timeout).WaitAsync(cancellationToken);
+        KafkaTopicAdmin.DescribeWithAsync(_client, BootstrapServers, topic, _timeout).WaitAsync(cancellationToken);
 
     public async Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? configs = null)
@@ -290,7 +290,7 @@ public sealed class EmbeddedTopicAdmin : IKafkaTopicAdmin
     public bool IsEmbedded => true;
 
     public Task<KafkaTopicDescription?> DescribeTopicAsync(string topic, CancellationToken cancellationToken) =>
-        KafkaTopicAdmin.DescribeWithAsync(_owner, topic, TimeSpan.FromSeconds(5)).WaitAsync(cancellationToken);
+        KafkaTopicAdmin.DescribeWithAsync(_owner, BootstrapServers, topic, TimeSpan.FromSeconds(5)).WaitAsync(cancellationToken);
 
     public Task CreateTopicAsync(string topic, int partitions, int replicationFactor, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? configs = null)

@@ -232,12 +232,7 @@ internal sealed unsafe class NativeRunProducer : IRunProducer
         IntPtr md;
         var err = x.Metadata(_rk, 0, _rkt, &md, (int)timeout.TotalMilliseconds);
         if (err != 0)
-        {
-            var code = (ErrorCode)err;
-            throw new PiBenchException("KafkaUnreachable", PiBenchErrorCategory.ConnectionError,
-                $"Kafka did not answer for topic '{topic}' on {bootstrapServers}: {RdKafkaNative.ErrorString(err)} ({code}).", topic,
-                "Check -BootstrapServers (host:port), that the broker runs and that this host can reach it.");
-        }
+            throw KafkaTopicAdmin.Unreachable(bootstrapServers, topic, new KafkaException(new Error((ErrorCode)err, RdKafkaNative.ErrorString(err))));
         try
         {
             var head = *(RdKafkaNative.MetadataHead*)md;

@@ -15,7 +15,8 @@ namespace PiBench.Benchmarks;
 ///                      and schedule lag p99.
 /// Options (environment): PIBENCH_EVENTS (producer-vs-kcat, default 2,000,000: with 500,000 kcat is done in 0.3 s and the
 /// per-repetition ratios swung from 0.54x to 1.31x on the 2-core build host), PIBENCH_REPS (default 5), PIBENCH_VARIANTS
-/// (default "replay,live"; also "live:block=N", "live:pipelined", "replay:confluent", and "kcat-same-librdkafka": kcat
+/// (default "replay,live"; also "live:block=N", "live:pipelined", "replay:confluent", "live:build=DIR" (the child from
+/// another build's output folder, to compare two builds in one run), and "kcat-same-librdkafka": kcat
 /// on PiBench's own librdkafka through LD_LIBRARY_PATH, which shows what the client library alone costs),
 /// PIBENCH_SECONDS (producer-rate, default 30).
 /// </summary>
@@ -115,7 +116,11 @@ public static class ProducerBenchmarks
         return -1;
     }
 
-    private sealed record Side(string Name, double Rate, double CpuNsPerEvent, double PeakRssMb, double MockNsPerEvent, string Note);
+    private sealed record Side(string Name, double Rate, double CpuNsPerEvent, double PeakRssMb, double MockNsPerEvent, string Note)
+    {
+        /// <summary>PiBench: CPU of the sender thread alone per message (NaN for kcat).</summary>
+        public double SenderNsPerEvent { get; init; } = double.NaN;
+    }
 
     private static double Median(IEnumerable<double> xs)
     {
@@ -171,7 +176,10 @@ public static class ProducerBenchmarks
     private static Side RunPiBenchChild(EmbeddedKafkaCluster c, string topic, string warmTopic, string file, long n, string variant)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(typeof(ProducerBenchmarks).Assembly.Location);
+        // "build=DIR": the child runs from another build's output folder (compare two builds in one run)
+        var build = variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("build=", StringComparison.Ordinal))?["build=".Length..];
+        psi.ArgumentList.Add(build is null ? typeof(ProducerBenchmarks).Assembly.Location
+            : Path.Combine(build, Path.GetFileName(typeof(ProducerBenchmarks).Assembly.Location)));
         psi.ArgumentList.Add("internal-producer-child");
         psi.Environment["PIBENCH_CHILD_BOOTSTRAP"] = c.BootstrapServers;
         psi.Environment["PIBENCH_CHILD_TOPIC"] = topic;
@@ -199,7 +207,8 @@ public static class ProducerBenchmarks
         var marks = KafkaTopicAdmin.QueryWatermarks(c.BootstrapServers, topic, 9, TimeSpan.FromSeconds(10));
         if (marks.Sum(m => m.High) != n) throw new InvalidOperationException($"PiBench delivered {marks.Sum(m => m.High)} of {n} (watermarks)");
         return new Side(variant, n / D("wall"), D("cpu") * 1e9 / n, D("hwm") / 1024.0, mock / (double)n,
-            $"{kv["client"]}, partition block {kv["block"]}, s: setup {kv["setup"]} (of it waiting for the producer id {kv["ready"]}) send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run");
+            $"{kv["client"]}, sender thread {D("sendercpu") * 1e9 / n:F0} ns/msg, partition block {kv["block"]}, s: setup {kv["setup"]} (of it waiting for the producer id {kv["ready"]}) send {kv["send"]} flush {kv["flush"]} close {kv["close"]}; {kv["warmups"]} warm-up runs, {kv["jit"]} methods compiled during the run")
+        { SenderNsPerEvent = D("sendercpu") * 1e9 / n };
     }
 
     /// <summary>Parses "live", "replay", "live:block=64", "live:pipelined", "replay:confluent" into run options and a source.</summary>
@@ -215,6 +224,7 @@ public static class ProducerBenchmarks
                 case "block": o.PartitionBlock = int.Parse(kv[1], CultureInfo.InvariantCulture); break;
                 case "pipelined": o.PipelineGeneration = true; break;
                 case "confluent": o.NativeClient = false; break;
+                case "build": break; // read by the parent: which build's child runs
                 default: throw new ArgumentException("unknown variant option " + opt);
             }
         }
@@ -267,7 +277,7 @@ public static class ProducerBenchmarks
         double F(long ticks) => ticks / (double)Stopwatch.Frequency;
         var cpu = ProcessCpuNs() - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} ready={run.ReadySeconds:F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
+            $"{ChildPrefix}wall={sw.Elapsed.TotalSeconds:R} cpu={cpu / 1e9:R} sendercpu={run.SenderCpuNs / 1e9:R} hwm={ProcStatusKb("VmHWM")} sent={run.Sent} acked={run.Acknowledged} failed={run.Failed} client={run.Client} state={run.State} block={run.PartitionBlock} setup={F(run.StartTicks - t0):F3} ready={run.ReadySeconds:F3} send={F(run.LastSendTicks - run.StartTicks):F3} flush={F(run.FlushedTicks - run.LastSendTicks):F3} close={F(t1 - run.FlushedTicks):F3} warmups={warmRuns} jit={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore}"));
     }
 
     private static async Task VsKcat(string[] args)
@@ -333,7 +343,7 @@ public static class ProducerBenchmarks
                 var rr = rows.Select(r => r[side].Rate / r["kcat"].Rate).ToArray();
                 var cr = rows.Select(r => r[side].CpuNsPerEvent / r["kcat"].CpuNsPerEvent).ToArray();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  PiBench {side,-14} rate {Median(rr):F2}x ({rr.Min():F2}-{rr.Max():F2})  CPU/msg {Median(cr):F2}x ({cr.Min():F2}-{cr.Max():F2}) = {Median(rows.Select(r => r[side].CpuNsPerEvent)):F0} ns  peak RSS {Median(rows.Select(r => r[side].PeakRssMb)):F0} MB"));
+                    $"  PiBench {side,-14} rate {Median(rr):F2}x ({rr.Min():F2}-{rr.Max():F2})  CPU/msg {Median(cr):F2}x ({cr.Min():F2}-{cr.Max():F2}) = {Median(rows.Select(r => r[side].CpuNsPerEvent)):F0} ns (sender thread {Median(rows.Select(r => r[side].SenderNsPerEvent)):F0} ns)  peak RSS {Median(rows.Select(r => r[side].PeakRssMb)):F0} MB"));
             }
             Console.WriteLine($"goal: live >= 0.90x, replay >= 1.00x of kcat's rate; load {File.ReadAllText("/proc/loadavg").Trim()}");
         }

@@ -100,25 +100,37 @@ public sealed class NexmarkGeneratorSourceFactory : INexmarkPayloadSourceFactory
         return n;
     }
 
+    /// <summary>
+    /// Round-robin over the splits, one event ahead: the next event is generated before this one is serialised, so the
+    /// memory its JSON is copied from (a random channel entry and extra-pool slice, asked for by the generator's cache
+    /// prefetch) is on its way while this event is written. The order of events is unchanged.
+    /// </summary>
     private sealed class Source(NexmarkGenerator[] generators) : INexmarkPayloadSource
     {
         private int _turn;
+        private bool _started;
+        private NexmarkEvent? _ahead;
 
         public bool TryNext(IBufferWriter<byte> payload, out long eventTimeMs)
+        {
+            var ev = _started ? _ahead : Pull();
+            _started = true;
+            if (ev is null) { eventTimeMs = 0; return false; }
+            _ahead = Pull();
+            NexmarkJson.WriteKafka(ev, payload);
+            eventTimeMs = ev.EventTimestamp;
+            return true;
+        }
+
+        private NexmarkEvent? Pull()
         {
             for (var tried = 0; tried < generators.Length; tried++)
             {
                 var g = generators[_turn];
                 _turn = _turn + 1 == generators.Length ? 0 : _turn + 1;
-                if (g.TryNext(out var ev))
-                {
-                    NexmarkJson.WriteKafka(ev, payload);
-                    eventTimeMs = ev.EventTimestamp;
-                    return true;
-                }
+                if (g.TryNext(out var ev)) return ev;
             }
-            eventTimeMs = 0;
-            return false;
+            return null;
         }
     }
 }

@@ -52,6 +52,7 @@ public sealed class NexmarkGenerator
     private readonly long _auctionAhead;
     private readonly NexmarkExtraPool? _pool;
     private readonly NexmarkUrlTable? _urls;
+    private readonly ChannelJsonSlots? _channelSlots;
     private SplitMix _rng; // Flink profile: the generator RNG shared by all events
     private long _count;
 
@@ -105,6 +106,7 @@ public sealed class NexmarkGenerator
         {
             _pool = NexmarkExtraPool.For(c.ExtraSeed);
             _urls = NexmarkUrlTable.For(c.UrlSeed);
+            _channelSlots = _urls.ChannelJson;
             _rng = new SplitMix(c.GeneratorSeed);
         }
 
@@ -370,6 +372,7 @@ public sealed class NexmarkGenerator
                 channel = _urls.ChannelNames[c];
                 url = _urls.ChannelUrls[c];
                 entry = NexmarkWords.HotChannels.Length + c;
+                if (_channelSlots is { } slots) CachePrefetch.Range(slots.Bytes, entry * slots.Stride, slots.Stride);
             }
             bidder += NexmarkDefaults.FirstPersonId; // added a second time: upstream nexmark-flink behaviour (spec 5.3)
         }
@@ -396,6 +399,7 @@ public sealed class NexmarkGenerator
         if (_pool is not null && length < PoolLength / 2)
         {
             int off = rng.NextInt(PoolLength - length); // one draw, even for length 0
+            CachePrefetch.Range(_pool.Utf8, off, length);
             return new ExtraText(_pool, off, length);
         }
         if (length == 0) return new ExtraText(string.Empty);

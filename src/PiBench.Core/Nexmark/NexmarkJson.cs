@@ -308,17 +308,13 @@ public sealed class NexmarkJsonWriter
 /// scans and UTF-16 transcoding: property names are constant bytes, numbers are formatted with
 /// <see cref="System.Buffers.Text.Utf8Formatter"/> (the same "G" format Utf8JsonWriter uses), strings that are printable
 /// ASCII are narrowed as is, with <c>\</c> and <c>"</c> escaped like the relaxed encoder does. The Flink "extra" text
-/// is copied from the pool bytes; the pool is checked once to hold only printable ASCII and the positions of its
-/// backslashes (its alphabet 'H'..'z' contains the backslash) and quotes are listed once, so a slice is copied in runs
-/// between them, without a scan. Anything else (a control character, DEL,
+/// is copied from the pool bytes (the pool is checked once to hold only printable ASCII) in runs between its backslashes
+/// and quotes, and a bid's channel and URL from the table's pre-encoded entry. Anything else (a control character, DEL,
 /// non-ASCII) makes <see cref="TryWrite"/> return false before anything is committed, and the caller writes the
 /// event through Utf8JsonWriter: the bytes are identical either way (NexmarkJsonTests compares both paths).
 /// </summary>
 internal static class NexmarkKafkaJsonFast
 {
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NexmarkExtraPool, object> s_poolEscapes = new();
-    private static readonly object s_no = new();
-
     public static bool TryWrite(NexmarkEvent ev, IBufferWriter<byte> output)
     {
         var bound = 160 + Bound(ev);
@@ -338,7 +334,7 @@ internal static class NexmarkKafkaJsonFast
             return 2 * (a.ItemName.Length + a.Description.Length + a.ExtraRef.Length) + 300;
         var b = ev.Bid!;
         if (b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
-            return cj.Offsets[b.UrlEntry + 1] - cj.Offsets[b.UrlEntry] + 2 * b.ExtraRef.Length + 200;
+            return cj.Stride + 2 * b.ExtraRef.Length + 200;
         return 2 * ((b.Channel?.Length ?? 0) + (b.Url?.Length ?? 0) + b.ExtraRef.Length) + 200;
     }
 
@@ -382,10 +378,9 @@ internal static class NexmarkKafkaJsonFast
             if (ev.Profile == NexmarkProfile.Flink && b.UrlTable?.ChannelJson is { } cj && b.UrlEntry >= 0)
             {
                 // the table entry's pre-encoded ,"channel":"..","url":"..": one contiguous copy, no string touched
-                var from = cj.Offsets[b.UrlEntry];
-                var len = cj.Offsets[b.UrlEntry + 1] - from;
-                cj.Bytes.AsSpan(from, len).CopyTo(d[n..]);
-                n += len;
+                var entry = cj[b.UrlEntry];
+                entry.CopyTo(d[n..]);
+                n += entry.Length;
             }
             else if (ev.Profile == NexmarkProfile.Flink)
             {
@@ -453,63 +448,26 @@ internal static class NexmarkKafkaJsonFast
 
     private static bool Extra(Span<byte> d, ref int n, ref ExtraText extra)
     {
-        if (!extra.TryGetPool(out var pool, out var offset, out var length)) return Str(d, ref n, extra.Text);
-        var index = EscapesOf(pool);
-        if (index is null) return Str(d, ref n, extra.Text);
-        var escapes = index.Positions;
-        var bytes = pool.Utf8;
+        if (!extra.TryGetPool(out var pool, out var offset, out var length) || !pool.PrintableAscii) return Str(d, ref n, extra.Text);
+        // the slice is printable ASCII (the pool was checked once); copy it in runs between the quotes and backslashes
+        // (the pool's alphabet 'H'..'z' holds the backslash), found by a vectorised scan of the slice itself. The index of
+        // the pool's escape positions this replaces needed two more random loads per event (its block table and its
+        // position list), and in a producer, whose message copies keep evicting the caches, each of them missed.
+        var rest = pool.Utf8.AsSpan(offset, length);
         d[n++] = (byte)'"';
-        // the pool's escape positions are known: find the first inside the slice, copy the runs between them
-        var k = index.FirstAtOrAfterBlock[offset >> EscapeIndex.BlockShift];
-        while (k < escapes.Length && escapes[k] < offset) k++;
-        var end = offset + length;
-        var at = offset;
-        for (; k < escapes.Length && escapes[k] < end; k++)
+        while (true)
         {
-            var e = escapes[k];
-            bytes.AsSpan(at, e - at).CopyTo(d[n..]);
-            n += e - at;
+            var i = rest.IndexOfAny((byte)'"', (byte)'\\');
+            if (i < 0) break;
+            rest[..i].CopyTo(d[n..]);
+            n += i;
             d[n++] = (byte)'\\';
-            d[n++] = bytes[e];
-            at = e + 1;
+            d[n++] = rest[i];
+            rest = rest[(i + 1)..];
         }
-        bytes.AsSpan(at, end - at).CopyTo(d[n..]);
-        n += end - at;
+        rest.CopyTo(d[n..]);
+        n += rest.Length;
         d[n++] = (byte)'"';
         return true;
-    }
-
-    /// <summary>Sorted positions of '"' and '\\' in the pool, and per 64-byte block the first of them at or after the block.</summary>
-    private sealed class EscapeIndex
-    {
-        public const int BlockShift = 6;
-        public required int[] Positions;
-        public required int[] FirstAtOrAfterBlock;
-    }
-
-    /// <summary>The pool's escape index, or null when the pool holds anything but printable ASCII.</summary>
-    private static EscapeIndex? EscapesOf(NexmarkExtraPool pool)
-    {
-        if (!s_poolEscapes.TryGetValue(pool, out var v))
-        {
-            var bytes = pool.Utf8;
-            if (bytes.AsSpan().IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0) v = s_no;
-            else
-            {
-                var list = new List<int>();
-                for (var i = 0; i < bytes.Length; i++) if (bytes[i] is (byte)'"' or (byte)'\\') list.Add(i);
-                var positions = list.ToArray();
-                var first = new int[(bytes.Length >> EscapeIndex.BlockShift) + 2];
-                var k = 0;
-                for (var b = 0; b < first.Length; b++)
-                {
-                    while (k < positions.Length && positions[k] < b << EscapeIndex.BlockShift) k++;
-                    first[b] = k;
-                }
-                v = new EscapeIndex { Positions = positions, FirstAtOrAfterBlock = first };
-            }
-            s_poolEscapes.AddOrUpdate(pool, v);
-        }
-        return v as EscapeIndex;
     }
 }

@@ -180,6 +180,9 @@ public static class ProducerBenchmarks
         var build = variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("build=", StringComparison.Ordinal))?["build=".Length..];
         psi.ArgumentList.Add(build is null ? typeof(ProducerBenchmarks).Assembly.Location
             : Path.Combine(build, Path.GetFileName(typeof(ProducerBenchmarks).Assembly.Location)));
+        // "gen0=HEX": the child's GC gen0 budget (DOTNET_GCgen0size), to see what the allocation stream costs the caches
+        if (variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("gen0=", StringComparison.Ordinal)) is { } gen0)
+            psi.Environment["DOTNET_GCgen0size"] = gen0["gen0=".Length..];
         psi.ArgumentList.Add("internal-producer-child");
         psi.Environment["PIBENCH_CHILD_BOOTSTRAP"] = c.BootstrapServers;
         psi.Environment["PIBENCH_CHILD_TOPIC"] = topic;
@@ -225,6 +228,7 @@ public static class ProducerBenchmarks
                 case "pipelined": o.PipelineGeneration = true; break;
                 case "confluent": o.NativeClient = false; break;
                 case "build": break; // read by the parent: which build's child runs
+                case "gen0": break;  // read by the parent: the child's environment
                 default: throw new ArgumentException("unknown variant option " + opt);
             }
         }

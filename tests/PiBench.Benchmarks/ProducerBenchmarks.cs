@@ -183,6 +183,12 @@ public static class ProducerBenchmarks
         // "gen0=HEX": the child's GC gen0 budget (DOTNET_GCgen0size), to see what the allocation stream costs the caches
         if (variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("gen0=", StringComparison.Ordinal)) is { } gen0)
             psi.Environment["DOTNET_GCgen0size"] = gen0["gen0=".Length..];
+        // "env=NAME=VALUE": any other environment variable of the child (e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=N)
+        foreach (var env in variant.Split(':').Skip(1).Where(o => o.StartsWith("env=", StringComparison.Ordinal)))
+        {
+            var nv = env["env=".Length..].Split('=', 2);
+            psi.Environment[nv[0]] = nv.Length > 1 ? nv[1] : "";
+        }
         psi.ArgumentList.Add("internal-producer-child");
         psi.Environment["PIBENCH_CHILD_BOOTSTRAP"] = c.BootstrapServers;
         psi.Environment["PIBENCH_CHILD_TOPIC"] = topic;
@@ -228,7 +234,7 @@ public static class ProducerBenchmarks
                 case "pipelined": o.PipelineGeneration = true; break;
                 case "confluent": o.NativeClient = false; break;
                 case "build": break; // read by the parent: which build's child runs
-                case "gen0": break;  // read by the parent: the child's environment
+                case "gen0": case "env": break; // read by the parent: the child's environment
                 default: throw new ArgumentException("unknown variant option " + opt);
             }
         }

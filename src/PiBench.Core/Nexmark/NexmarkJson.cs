@@ -452,7 +452,7 @@ internal static class NexmarkKafkaJsonFast
         // the slice is printable ASCII (the pool was checked once); copy it in runs between the quotes and backslashes
         // (the pool's alphabet 'H'..'z' holds the backslash), found by a vectorised scan of the slice itself. The index of
         // the pool's escape positions this replaces needed two more random loads per event (its block table and its
-        // position list), and in a producer, whose message copies keep evicting the caches, each of them missed.
+        // position list), in memory that a producer's message copies keep evicting from the caches.
         var rest = pool.Utf8.AsSpan(offset, length);
         d[n++] = (byte)'"';
         while (true)

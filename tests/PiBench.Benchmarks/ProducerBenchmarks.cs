@@ -16,7 +16,8 @@ namespace PiBench.Benchmarks;
 /// Options (environment): PIBENCH_EVENTS (producer-vs-kcat, default 2,000,000: with 500,000 kcat is done in 0.3 s and the
 /// per-repetition ratios swung from 0.54x to 1.31x on the 2-core build host), PIBENCH_REPS (default 5), PIBENCH_VARIANTS
 /// (default "replay,live"; also "live:block=N", "live:pipelined", "replay:confluent", "live:build=DIR" (the child from
-/// another build's output folder, to compare two builds in one run), and "kcat-same-librdkafka": kcat
+/// another build's output folder, to compare two builds in one run), "live:gen0=HEX" (the child's DOTNET_GCgen0size),
+/// "live:env=NAME=VALUE" (any child environment variable; the value cannot hold ':' or ','), and "kcat-same-librdkafka": kcat
 /// on PiBench's own librdkafka through LD_LIBRARY_PATH, which shows what the client library alone costs),
 /// PIBENCH_SECONDS (producer-rate, default 30).
 /// </summary>

@@ -205,9 +205,8 @@ internal sealed class ChannelJsonSlots
         var longest = entries.Count == 0 ? 0 : entries.Max(e => e.Length);
         if (longest > ushort.MaxValue) throw new ArgumentException("A channel entry is longer than 65,535 bytes.", nameof(entries));
         Stride = (longest + 2 + 15) / 16 * 16;
-        Count = entries.Count;
-        Bytes = new byte[Stride * Count];
-        for (var e = 0; e < Count; e++)
+        Bytes = new byte[Stride * entries.Count];
+        for (var e = 0; e < entries.Count; e++)
         {
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(Bytes.AsSpan(e * Stride), (ushort)entries[e].Length);
             entries[e].CopyTo(Bytes, e * Stride + 2);
@@ -216,7 +215,6 @@ internal sealed class ChannelJsonSlots
 
     public byte[] Bytes { get; }
     public int Stride { get; }
-    public int Count { get; }
 
     /// <summary>The bytes of entry <paramref name="entry"/>.</summary>
     public ReadOnlySpan<byte> this[int entry]

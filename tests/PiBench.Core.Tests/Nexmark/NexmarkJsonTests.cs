@@ -133,4 +133,36 @@ public sealed class NexmarkJsonTests
             if (fastPath) Assert.Equal(Encoding.UTF8.GetString(reference.WrittenSpan), Encoding.UTF8.GetString(fast.WrittenSpan));
         }
     }
+
+    [Theory]
+    [InlineData(NexmarkDefaults.UrlSeed)]
+    [InlineData(12345L)]
+    public void ChannelTable_EverySlot_HoldsTheKafkaJsonOfItsChannelAndUrl(long urlSeed)
+    {
+        // every one of the 10,004 entries (a bid reaches a random one), not only those a short run happens to draw
+        var table = NexmarkUrlTable.For(urlSeed);
+        var slots = table.ChannelJson!;
+        var names = NexmarkWords.HotChannels.Concat(table.ChannelNames).ToArray();
+        var urls = table.HotUrls.Concat(table.ChannelUrls).ToArray();
+        var relaxed = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var longest = 0;
+        for (var e = 0; e < names.Length; e++)
+        {
+            var expected = ",\"channel\":" + JsonSerializer.Serialize(names[e], relaxed) + ",\"url\":" + JsonSerializer.Serialize(urls[e], relaxed);
+            Assert.Equal(expected, Encoding.ASCII.GetString(slots[e]));
+            longest = Math.Max(longest, expected.Length);
+        }
+        Assert.Equal(names.Length * slots.Stride, slots.Bytes.Length);
+        Assert.True(slots.Stride >= longest + 2 && slots.Stride % 16 == 0, $"stride {slots.Stride} for entries up to {longest} bytes");
+    }
+
+    [Fact]
+    public void ChannelSlots_KeepEachEntrysExactBytes_AndRefuseOneLongerThanItsLengthField()
+    {
+        var entries = new[] { Array.Empty<byte>(), "a"u8.ToArray(), Enumerable.Range(0, 300).Select(i => (byte)('a' + i % 26)).ToArray(), "\\\""u8.ToArray() };
+        var slots = new ChannelJsonSlots(entries);
+        for (var e = 0; e < entries.Length; e++) Assert.Equal(entries[e], slots[e].ToArray());
+        Assert.Equal(304, slots.Stride);
+        Assert.Throws<ArgumentException>(() => new ChannelJsonSlots(new[] { new byte[ushort.MaxValue + 1] }));
+    }
 }

@@ -177,19 +177,18 @@ public static class ProducerBenchmarks
     private static Side RunPiBenchChild(EmbeddedKafkaCluster c, string topic, string warmTopic, string file, long n, string variant)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        // "build=DIR": the child runs from another build's output folder (compare two builds in one run)
-        var build = variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("build=", StringComparison.Ordinal))?["build=".Length..];
+        // options the parent applies (ChildVariant ignores them): "build=DIR" runs the child from another build's output
+        // folder (compare two builds in one run); "env=NAME=VALUE" sets a child environment variable (e.g.
+        // GLIBC_TUNABLES=glibc.malloc.trim_threshold=N); "gen0=HEX" is env=DOTNET_GCgen0size=HEX (the child's GC gen0 budget)
+        string? build = null;
+        foreach (var opt in variant.Split(':').Skip(1).Select(o => o.Split('=', 2)).Where(o => o.Length == 2))
+        {
+            if (opt[0] == "build") build = opt[1];
+            else if (opt[0] == "gen0") psi.Environment["DOTNET_GCgen0size"] = opt[1];
+            else if (opt[0] == "env") { var nv = opt[1].Split('=', 2); psi.Environment[nv[0]] = nv.Length > 1 ? nv[1] : ""; }
+        }
         psi.ArgumentList.Add(build is null ? typeof(ProducerBenchmarks).Assembly.Location
             : Path.Combine(build, Path.GetFileName(typeof(ProducerBenchmarks).Assembly.Location)));
-        // "gen0=HEX": the child's GC gen0 budget (DOTNET_GCgen0size), to see what the allocation stream costs the caches
-        if (variant.Split(':').Skip(1).FirstOrDefault(o => o.StartsWith("gen0=", StringComparison.Ordinal)) is { } gen0)
-            psi.Environment["DOTNET_GCgen0size"] = gen0["gen0=".Length..];
-        // "env=NAME=VALUE": any other environment variable of the child (e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=N)
-        foreach (var env in variant.Split(':').Skip(1).Where(o => o.StartsWith("env=", StringComparison.Ordinal)))
-        {
-            var nv = env["env=".Length..].Split('=', 2);
-            psi.Environment[nv[0]] = nv.Length > 1 ? nv[1] : "";
-        }
         psi.ArgumentList.Add("internal-producer-child");
         psi.Environment["PIBENCH_CHILD_BOOTSTRAP"] = c.BootstrapServers;
         psi.Environment["PIBENCH_CHILD_TOPIC"] = topic;

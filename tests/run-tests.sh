@@ -27,6 +27,17 @@ for trx in "$results"/*.trx; do
   e=$(echo "$counters" | sed -E 's/.* error="([0-9]+)".*/\1/')
   passed=$((passed + p)); failed=$((failed + f + e)); runs=$((runs + 1))
 done
+# The failed tests by name, with the start of their messages, printed again just above the count line (CI keeps only
+# the tail of this output).
+failures=$(for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk -v suite="$(basename "$trx" .trx)" '
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); inres = 1; n = 0 }
+    inres && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
+    inres && inmsg { line = $0; done = sub(/<\/Message>.*/, "", line); if (n < 4 && line != "") { msg[n++] = substr(line, 1, 300) }; if (done) { inmsg = 0 } }
+    inres && /<\/UnitTestResult>/ { printf "  %s: %s\n", suite, name; for (i = 0; i < n; i++) printf "      %s\n", msg[i]; inres = 0 }
+  ' "$trx" | sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+done)
 # A suite that crashed before writing its results counts as a failure.
 if [ "$runs" -lt 2 ]; then status=1; failed=$((failed + 2 - runs)); fi
 
@@ -51,6 +62,8 @@ else
   failed=$((failed + 1)); status=1
 fi
 echo "Pester: $((SECONDS - t0)) s; all suites with the build: $((SECONDS - start)) s"
+if [ -n "$failures" ]; then echo "xunit tests that failed:"; echo "$failures"; fi
+[ -n "${pester_log:-}" ] && [ -f "$pester_log" ] && sed 's/\x1b\[[0-9;]*m//g' "$pester_log" | grep -E '^Pester failed: ' || true
 rm -rf "$results"
 echo "$passed passed, $failed failed"
 exit $status

@@ -36,6 +36,13 @@ catch {
 }
 $failed = $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount
 $skipped = $r.SkippedCount + $r.NotRunCount
+# One line per failure, "Pester failed: <path>: <first line of the error>"; tests/run-tests.sh repeats them at its end.
+foreach ($f in @($r.Failed) + @($r.FailedBlocks) + @($r.FailedContainers)) {
+    $where = if ($f.ExpandedPath) { $f.ExpandedPath } elseif ($f.Path) { $f.Path -join '.' } else { "$($f.Item)" }
+    $why = @($f.ErrorRecord)[0]
+    $first = if ($why) { ("$($why.Exception.Message)" -split '\r?\n')[0] } else { '' }
+    Write-Host "Pester failed: ${where}: $($first.Substring(0, [Math]::Min(300, $first.Length)))"
+}
 if ($skipped -gt 0) {
     Write-Host "Pester: $skipped test(s) skipped or not run, counted as failed:"
     ($r.Skipped + $r.NotRun) | ForEach-Object { Write-Host "  $($_.ExpandedPath)" }

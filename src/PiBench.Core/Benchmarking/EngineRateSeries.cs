@@ -61,7 +61,7 @@ public sealed class EngineRateSeries
 
     private EngineRate Rate(Func<StreamJobMetrics, long> counter, Func<StreamJobMetrics, double> rate)
     {
-        if (CounterAtRefreshBoundaries(_samples.Select(m => (m.SampledAt, counter(m))).ToList()) is { } c) return c;
+        if (CounterAtRefreshBoundaries(_samples.Select(m => (m.SampledAt, counter(m), m.ValuesTakenAfter)).ToList()) is { } c) return c;
         var rates = _samples.Select(rate).Where(double.IsFinite).ToList();
         if (rates.Count > 0)
             return new EngineRate(Math.Round(rates.Average(), 2),
@@ -71,9 +71,12 @@ public sealed class EngineRateSeries
 
     /// <summary>
     /// The counter rate between the first and last refresh boundary seen (a sample whose value differs from the sample
-    /// before it), with its bound; null when the counters are missing or changed fewer than twice.
+    /// before it), with its bound; null when the counters are missing or changed fewer than twice. A boundary's value was
+    /// taken between the sample before it and its own sample, or earlier when the adapter says so (After: Flink's values
+    /// can be taken at the previous sample's request, before that sample's answer), so its uncertainty runs from the
+    /// earlier of the two to its sample.
     /// </summary>
-    public static EngineRate? CounterAtRefreshBoundaries(IReadOnlyList<(DateTimeOffset At, long Value)> samples)
+    public static EngineRate? CounterAtRefreshBoundaries(IReadOnlyList<(DateTimeOffset At, long Value, DateTimeOffset? After)> samples)
     {
         if (samples.Count < 3 || samples.Any(s => s.Value < 0)) return null;
         var changes = new List<int>();
@@ -82,7 +85,8 @@ public sealed class EngineRateSeries
         var (a, b) = (changes[0], changes[^1]);
         var span = (samples[b].At - samples[a].At).TotalSeconds;
         if (span < 1) return null;
-        var gap = Math.Max((samples[a].At - samples[a - 1].At).TotalSeconds, (samples[b].At - samples[b - 1].At).TotalSeconds);
+        double Width(int i) => (samples[i].At - (samples[i].After is { } after && after < samples[i - 1].At ? after : samples[i - 1].At)).TotalSeconds;
+        var gap = Math.Max(Width(a), Width(b));
         var error = gap / span;
         return new EngineRate(Math.Round((samples[b].Value - samples[a].Value) / span, 2),
             string.Create(CultureInfo.InvariantCulture, $"engine counters between refresh boundaries over {span:0.#} s (±{error:P1}: each boundary known to {gap:0.#} s)"),

@@ -230,12 +230,13 @@ public sealed class HonestFiguresTests
 
     // ---- 5. Engine rates with their real age ----
 
-    private static StreamJobMetrics Metrics(DateTimeOffset at, long sourceOut = -1, long sinkIn = -1, double sourceRate = double.NaN, double sinkRate = double.NaN) =>
+    private static StreamJobMetrics Metrics(DateTimeOffset at, long sourceOut = -1, long sinkIn = -1, double sourceRate = double.NaN, double sinkRate = double.NaN,
+        DateTimeOffset? takenAfter = null) =>
         new(new StreamJobHandle(StreamSystem.Flink, "job", "q1"), new[]
         {
             new StreamOperatorMetric { OperatorId = "src", IsSource = true, RecordsOut = sourceOut, RecordsOutPerSecond = sourceRate, SampledAt = at },
             new StreamOperatorMetric { OperatorId = "sink", IsSink = true, RecordsIn = sinkIn, RecordsInPerSecond = sinkRate, SampledAt = at },
-        }) { SampledAt = at };
+        }) { SampledAt = at, ValuesTakenAfter = takenAfter ?? at };
 
     [Fact]
     public void StaleCachedCounters_GiveTheRateBetweenRefreshBoundaries_WithTheBoundStated()
@@ -255,6 +256,27 @@ public sealed class HonestFiguresTests
         Assert.Equal(0.2, input.Error, 6); // each boundary known to 1 s, over 5 s
         Assert.Contains("refresh boundaries over 5 s (±20.0 %", input.Method);
         Assert.Equal(50, series.Output().Rate);
+    }
+
+    [Fact]
+    public void ASlowSampleBeforeTheLastBoundary_WidensTheStatedBound_SoTheTrueRateStaysInsideIt()
+    {
+        // True rate 100/s. Flink's cache hands each sample the values fetched at the previous sample's request. Samples are
+        // answered every 0.26 s, each request taking 0.01 s, except the fifth: asked at 2.04 s, answered at 2.54 s (a stall).
+        // So the last sample (2.80 s) shows the values of 2.04 s, 0.76 s before it, not only the 0.26 s since the sample before.
+        var t0 = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
+        int[] answeredMs = [1000, 1260, 1520, 1780, 2540, 2800], requestedMs = [990, 1250, 1510, 1770, 2040, 2790];
+        var series = new EngineRateSeries();
+        for (var k = 0; k < answeredMs.Length; k++)
+        {
+            var takenMs = k == 0 ? 500 : requestedMs[k - 1];
+            series.Add(Metrics(t0.AddMilliseconds(answeredMs[k]), sourceOut: takenMs / 10,
+                takenAfter: k == 0 ? null : t0.AddMilliseconds(requestedMs[k - 1])));
+        }
+        var input = series.Input();
+        Assert.Equal(Math.Round(105 / 1.54, 2), input.Rate);      // (204 - 99) over the 1.54 s between the boundaries' answers
+        Assert.Equal(Math.Round(0.76 / 1.54, 4), input.Error);    // the last boundary's values are known to 0.76 s, not 0.26 s
+        Assert.InRange(100, input.Rate / (1 + input.Error), input.Rate / (1 - input.Error));
     }
 
     [Fact]

@@ -175,8 +175,10 @@ public sealed class SshConnectionPool : IDisposable
         + " " + ShellQuote(pgFile) + " " + ShellQuote(command);
 
     /// <summary>
-    /// Ends a stopped command's process group on the node: SIGTERM, up to 2 s for it to go, then SIGKILL; removes the
-    /// group file. Runs on a fresh channel of the same connection; returns what happened, for the message.
+    /// Ends a stopped command's process group on the node: SIGTERM, up to 2 s for it to go, then SIGKILL and up to 2 s
+    /// more until the group is gone (a signal is only queued: the processes exit when next scheduled, which on a loaded
+    /// node takes a moment); removes the group file. Runs on a fresh channel of the same connection; returns what
+    /// happened, for the message.
     /// </summary>
     private static async Task<string> KillGroupAsync(SshClient client, string pgFile, bool sudo)
     {
@@ -184,7 +186,10 @@ public sealed class SshConnectionPool : IDisposable
             $"f={ShellQuote(pgFile)}; i=0; while [ ! -s \"$f\" ] && [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done; " +
             "pg=$(cat \"$f\" 2>/dev/null); case \"$pg\" in ''|*[!0-9]*) echo none; exit 0;; esac; " +
             "kill -TERM -$pg 2>/dev/null; i=0; while kill -0 -$pg 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; " +
-            "if kill -0 -$pg 2>/dev/null; then kill -KILL -$pg 2>/dev/null; echo killed; else echo terminated; fi; rm -f \"$f\"";
+            "if kill -0 -$pg 2>/dev/null; then kill -KILL -$pg 2>/dev/null; " +
+            // SIGKILL is only queued: wait (up to 2 s) until the group is gone before saying so.
+            "i=0; while kill -0 -$pg 2>/dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; " +
+            "if kill -0 -$pg 2>/dev/null; then echo exiting; else echo killed; fi; else echo terminated; fi; rm -f \"$f\"";
         try
         {
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -194,6 +199,7 @@ public sealed class SshConnectionPool : IDisposable
             {
                 "terminated" => "it and every process it started were stopped (SIGTERM)",
                 "killed" => "it and every process it started were killed (SIGKILL after 2 s)",
+                "exiting" => "it and every process it started were sent SIGKILL after 2 s, and some had not exited 2 s later; check the node",
                 _ => "it was stopped (it had not started its processes yet)",
             };
         }

@@ -175,6 +175,8 @@ public sealed class RemoteStopCommandTests(ModuleFixture fx, PiBench.Tests.Lab.S
         while (Survivors(marker).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < 6 && DateTime.UtcNow < deadline) Thread.Sleep(100); // 2 sleeps on each of 3 nodes
         ps.Stop(); // what Ctrl+C does
         try { ps.EndInvoke(run); } catch (System.Management.Automation.PipelineStoppedException) { }
-        Assert.Equal("", Survivors(marker));
+        var survivors = Survivors(marker);
+        Assert.True(survivors == "", $"still running: {survivors.Replace('\n', ' ')}; the command's errors: " +
+            string.Join(" | ", ps.Streams.Error.Select(e => e.ToString())));
     }
 }

@@ -169,6 +169,47 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
     }
 }
 
+/// <summary>The parameters that render a Nexmark query's script (Invoke-NexmarkQuery submits it, Test-NexmarkQuery checks it),
+/// and how the values not given come from the topology.</summary>
+public abstract class NexmarkScriptCmdlet : EngineEndpointCmdlet
+{
+    /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink). Default: the topology's parallelism (one per worker) when a topology is in use, else 9.</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int? Parallelism { get; set; }
+
+    /// <summary>Kafka bootstrap servers written into the source (and capture sink). Default: the topology's controller address and kafka.port when a topology is in use, else the controller address, port 9092.</summary>
+    [Parameter]
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>The generator's topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Topic { get; set; }
+
+    /// <summary>Kafka consumer group of the source.</summary>
+    [Parameter]
+    public string? GroupId { get; set; }
+
+    /// <summary>Placeholder values for the query resources (e.g. @{ STARTUP_MODE = 'latest-offset'; NEXMARK_DIR = '/data/nexmark' }).</summary>
+    [Parameter]
+    public Hashtable? Parameter { get; set; }
+
+    /// <summary>The render options for a query on this engine: a parameter given wins, then the topology in use, then the
+    /// defaults (parallelism 9, topic nexmark, the controller's port 9092).</summary>
+    protected NexmarkRenderOptions RenderOptions(IStreamEngine engine, Core.Topology.ClusterTopology? topology, string? resultTopic, bool latencyVariant) => new()
+    {
+        BootstrapServers = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers!
+            : topology?.KafkaBootstrap ?? $"{(string.IsNullOrWhiteSpace(ControllerAddress) ? engine.Settings.ApiUri.Host : ControllerAddress)}:9092",
+        Topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark",
+        GroupId = GroupId,
+        Parallelism = Parallelism ?? topology?.Parallelism ?? 9,
+        ResultTopic = resultTopic,
+        LatencyVariant = latencyVariant,
+        Parameters = Parameter?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.OrdinalIgnoreCase),
+    };
+}
+
 /// <summary>Submits Nexmark queries to Arroyo or Flink and returns a NexmarkQueryRun handle per query at once.</summary>
 /// <remarks>
 /// <para>Each query is rendered from the catalog (source DDL reading the generator's Kafka topic, the query, a discarding sink or,
@@ -188,7 +229,7 @@ public sealed class GetNexmarkQueryCommand : PiBenchCmdlet
 /// <example><code>Get-NexmarkQuery -System Arroyo -Supported | Invoke-NexmarkQuery -ControllerAddress 192.168.2.70 -Parallelism 9</code><para>Submits every query Arroyo can run.</para></example>
 [Cmdlet(VerbsLifecycle.Invoke, "NexmarkQuery", SupportsShouldProcess = true)]
 [OutputType("PiBench.Core.Engines.NexmarkQueryRun")]
-public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
+public sealed class InvokeNexmarkQueryCommand : NexmarkScriptCmdlet
 {
     /// <summary>Query names (q0 … q22).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Nexmark query names, e.g. q1,q5")]
@@ -200,31 +241,9 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
     [ValidateSet("Arroyo", "Flink", "Reference")]
     public string System { get; set; } = "";
 
-    /// <summary>Parallelism of every operator (Arroyo) / the job's default parallelism (Flink). Default: the topology's parallelism (one per worker) when a topology is in use, else 9.</summary>
-    [Parameter]
-    [ValidateRange(1, 4096)]
-    public int? Parallelism { get; set; }
-
-    /// <summary>Kafka bootstrap servers the source (and capture sink) use. Default: the topology's controller address and kafka.port when a topology is in use, else the controller address, port 9092.</summary>
-    [Parameter]
-    public string? BootstrapServers { get; set; }
-
-    /// <summary>The generator's topic. Default: the topology's kafka.input_topic when a topology is in use, else nexmark.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Topic { get; set; }
-
-    /// <summary>Kafka consumer group of the source.</summary>
-    [Parameter]
-    public string? GroupId { get; set; }
-
     /// <summary>Capture the result: replace the discarding sink by a Kafka sink writing to this topic (use a different topic per query).</summary>
     [Parameter]
     public string? ResultTopic { get; set; }
-
-    /// <summary>Placeholder values for the query resources (e.g. @{ STARTUP_MODE = 'latest-offset'; NEXMARK_DIR = '/data/nexmark' }).</summary>
-    [Parameter]
-    public Hashtable? Parameter { get; set; }
 
     /// <summary>Checkpoint interval in seconds (engine default when omitted).</summary>
     [Parameter]
@@ -263,31 +282,17 @@ public sealed class InvokeNexmarkQueryCommand : EngineEndpointCmdlet
                 }
                 if (!queries.Any(x => x.Name == q.Name && x.System == q.System)) queries.Add(q);
             }
-            var parameters = Parameter?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.OrdinalIgnoreCase);
             var topology = queries.Count > 0 ? EndpointTopology() : null;
-            var parallelism = Parallelism ?? topology?.Parallelism ?? 9;
-            var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
 
             // 2. Submit one by one; a failure of one query does not stop the others.
             foreach (var q in queries)
             {
-                var system = Enum.Parse<StreamSystem>(q.System);
-                var engine = Engine(system);
-                var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers!
-                    : topology?.KafkaBootstrap ?? $"{(string.IsNullOrWhiteSpace(ControllerAddress) ? engine.Settings.ApiUri.Host : ControllerAddress)}:9092";
-                var options = new NexmarkRenderOptions
-                {
-                    BootstrapServers = bootstrap,
-                    Topic = topic,
-                    GroupId = GroupId,
-                    Parallelism = parallelism,
-                    ResultTopic = ResultTopic,
-                    Parameters = parameters,
-                };
+                var engine = Engine(Enum.Parse<StreamSystem>(q.System));
+                var options = RenderOptions(engine, topology, ResultTopic, latencyVariant: false);
                 string sqlCheck;
                 try { sqlCheck = NexmarkQueryCatalog.Default.Render(q, options); }
                 catch (PiBenchException ex) { WriteError(ex); continue; }
-                if (!ShouldProcess($"{q.Name} on {q.System} ({engine.Settings.ApiUri})", $"Submit at parallelism {parallelism} ({sqlCheck.Length} characters of SQL)"))
+                if (!ShouldProcess($"{q.Name} on {q.System} ({engine.Settings.ApiUri})", $"Submit at parallelism {options.Parallelism} ({sqlCheck.Length} characters of SQL)"))
                     continue;
                 try
                 {

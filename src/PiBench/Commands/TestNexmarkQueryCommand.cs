@@ -26,7 +26,7 @@ namespace PiBench.Commands;
 /// <example><code>Get-NexmarkQuery -System Flink -Supported | Test-NexmarkQuery -ControllerAddress 192.168.2.70</code><para>Checks the queries from the pipeline.</para></example>
 [Cmdlet(VerbsDiagnostic.Test, "NexmarkQuery")]
 [OutputType("PiBench.Core.Engines.NexmarkQueryValidation")]
-public sealed class TestNexmarkQueryCommand : EngineEndpointCmdlet
+public sealed class TestNexmarkQueryCommand : NexmarkScriptCmdlet
 {
     /// <summary>Query names (q0 … q22); wildcards allowed. Default: every query the engine can run.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -39,31 +39,9 @@ public sealed class TestNexmarkQueryCommand : EngineEndpointCmdlet
     [ValidateSet("Arroyo", "Flink")]
     public string System { get; set; } = "";
 
-    /// <summary>Parallelism rendered into the script. Default: the topology's (one per worker) when a topology is in use, else 9.</summary>
-    [Parameter]
-    [ValidateRange(1, 4096)]
-    public int? Parallelism { get; set; }
-
-    /// <summary>Kafka bootstrap servers written into the source (and capture sink). Default: the topology's controller and kafka.port, else the controller, port 9092. The check does not contact Kafka.</summary>
-    [Parameter]
-    public string? BootstrapServers { get; set; }
-
-    /// <summary>The generator's topic. Default: the topology's kafka.input_topic, else nexmark.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Topic { get; set; }
-
-    /// <summary>Kafka consumer group of the source.</summary>
-    [Parameter]
-    public string? GroupId { get; set; }
-
     /// <summary>Check the script with a Kafka result sink writing to this topic (and the latency variant, as Invoke-Benchmark submits it).</summary>
     [Parameter]
     public string? ResultTopic { get; set; }
-
-    /// <summary>Placeholder values for the query resources (e.g. @{ STARTUP_MODE = 'latest-offset' }).</summary>
-    [Parameter]
-    public Hashtable? Parameter { get; set; }
 
     private readonly List<(string Name, string System)> _requested = [];
 
@@ -97,21 +75,12 @@ public sealed class TestNexmarkQueryCommand : EngineEndpointCmdlet
                 }
             }
             if (queries.Count == 0) return;
-            var parameters = Parameter?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.OrdinalIgnoreCase);
             var topology = EndpointTopology();
-            var parallelism = Parallelism ?? topology?.Parallelism ?? 9;
-            var topic = !string.IsNullOrEmpty(Topic) ? Topic! : topology?.Kafka.InputTopic ?? "nexmark";
             var index = 0;
             foreach (var q in queries)
             {
                 var engine = Engine(Enum.Parse<StreamSystem>(q.System));
-                var bootstrap = !string.IsNullOrWhiteSpace(BootstrapServers) ? BootstrapServers!
-                    : topology?.KafkaBootstrap ?? $"{(string.IsNullOrWhiteSpace(ControllerAddress) ? engine.Settings.ApiUri.Host : ControllerAddress)}:9092";
-                var options = new NexmarkRenderOptions
-                {
-                    BootstrapServers = bootstrap, Topic = topic, GroupId = GroupId, Parallelism = parallelism,
-                    ResultTopic = ResultTopic, LatencyVariant = !string.IsNullOrEmpty(ResultTopic), Parameters = parameters,
-                };
+                var options = RenderOptions(engine, topology, ResultTopic, latencyVariant: !string.IsNullOrEmpty(ResultTopic));
                 WriteProgressNow("Test Nexmark queries", $"{q.Name} on {q.System} ({engine.Settings.ApiUri})", index++ * 100 / queries.Count);
                 try { WriteObject(await NexmarkQueryValidation.CheckAsync(engine, q, options, cancellationToken)); }
                 catch (PiBenchException ex) when (ex.ErrorId is "QueryParameterMissing" or "BootstrapServersMissing" or "QueryResultCaptureUnsupported") { WriteError(ex); }

@@ -109,15 +109,14 @@ public static partial class ReportCharts
             {
                 var line = plt.Add.Line(qi - 0.45, tr, qi + 0.45, tr);
                 line.LineColor = Colors.Black;
-                line.LineWidth = 2;
-                line.LinePattern = LinePattern.Dashed;
+                line.LineWidth = Dashed(2);
             }
         }
         if (bars.Count > 0) plt.Add.Bars(bars);
         QueryTicks(plt, queries);
         plt.Axes.Margins(bottom: 0);
         var items = m.Systems.Select(s => new LegendItem { LabelText = s, FillColor = Color.FromHex(SystemColor(m, s)) }).ToList();
-        items.Add(new LegendItem { LabelText = "target rate", LineColor = Colors.Black, LineWidth = 2, LinePattern = LinePattern.Dashed });
+        items.Add(new LegendItem { LabelText = "target rate", LineColor = Colors.Black, LineWidth = Dashed(2) });
         plt.ShowLegend(items, Alignment.UpperRight);
         return Svg(plt, "rate");
     }
@@ -186,8 +185,7 @@ public static partial class ReportCharts
                     var mk = plt.Add.Marker(x, hi.Mean, MarkerShape.FilledTriangleDown, 12, color);
                     var seg = plt.Add.Line(x, lo.HasValue ? lo.Mean : 0, x, hi.Mean);
                     seg.LineColor = color;
-                    seg.LinePattern = LinePattern.Dotted;
-                    seg.LineWidth = 2;
+                    seg.LineWidth = Dotted(2);
                 }
             }
         if (bars.Count > 0) plt.Add.Bars(bars);
@@ -228,16 +226,38 @@ public static partial class ReportCharts
         var throttled = m.Samples.Where(s => s.Throttled == true).ToList();
         foreach (var s in throttled)
         {
-            plt.Add.VerticalLine(X(s.Timestamp), 1.5f, Colors.Red, LinePattern.Dashed);
+            plt.Add.VerticalLine(X(s.Timestamp), Dashed(1.5f), Colors.Red);
         }
         if (shaded > 0) items.Add(new LegendItem { LabelText = "measured window", FillColor = Color.FromHex("#888888").WithAlpha(0.3) });
-        if (throttled.Count > 0) items.Add(new LegendItem { LabelText = "throttled", LineColor = Colors.Red, LineWidth = 1.5f, LinePattern = LinePattern.Dashed });
+        if (throttled.Count > 0) items.Add(new LegendItem { LabelText = "throttled", LineColor = Colors.Red, LineWidth = Dashed(1.5f) });
         plt.XLabel($"seconds since {t0.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC", 12);
         if (items.Count > 0) plt.ShowLegend(items, Alignment.UpperRight);
         return Svg(plt, "node");
     }
 
-    /// <summary>The SVG of a plot, without the XML declaration, with every id made unique.</summary>
+    // Skia's SVG canvas cannot write a dash path effect (ScottPlot's LinePattern): it prints "Unsupported path effect in
+    // addPaint." on stderr and draws every dash as a filled shape. So dashed and dotted lines are drawn solid, with a width
+    // that marks them (a multiple of 0.5 plus 1/128 or 2/128: exact in binary, and written exactly), and Svg() gives the
+    // marked strokes their width back with an SVG stroke-dasharray of ScottPlot's own intervals (10 10 and 3 5 pixels).
+    private const float PatternMark = 1f / 128;
+    private static float Dashed(float width) => Marked(width, 1);
+    private static float Dotted(float width) => Marked(width, 2);
+
+    private static float Marked(float width, int pattern) =>
+        width * 2 == MathF.Floor(width * 2) ? width + pattern * PatternMark
+            : throw new ArgumentOutOfRangeException(nameof(width), width, "A patterned line's width is a multiple of 0.5.");
+
+    private static string Patterned(Match m)
+    {
+        var width = float.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        var pattern = (int)MathF.Round((width * 2 - MathF.Floor(width * 2)) / 2 / PatternMark);
+        var dashes = pattern switch { 1 => "10 10", 2 => "3 5", _ => null };
+        if (dashes is null) return m.Value;
+        var plain = (width - pattern * PatternMark).ToString("0.##", CultureInfo.InvariantCulture);
+        return $"stroke-width=\"{plain}\" stroke-dasharray=\"{dashes}\"";
+    }
+
+    /// <summary>The SVG of a plot, without the XML declaration, with every id made unique and patterned strokes dashed.</summary>
     private static string Svg(Plot plt, string kind)
     {
         var svg = plt.GetSvgXml(Width, Height);
@@ -250,9 +270,13 @@ public static partial class ReportCharts
             svg = svg.Replace($"id=\"{id}\"", $"id=\"{prefix}{id}\"", StringComparison.Ordinal)
                      .Replace($"#{id})", $"#{prefix}{id})", StringComparison.Ordinal)
                      .Replace($"\"#{id}\"", $"\"#{prefix}{id}\"", StringComparison.Ordinal);
+        svg = StrokeWidthPattern().Replace(svg, Patterned);
         return svg.Replace("<svg ", $"<svg class=\"chart\" data-chart=\"{kind}\" role=\"img\" ", StringComparison.Ordinal);
     }
 
     [GeneratedRegex("id=\"([^\"]+)\"")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("stroke-width=\"([0-9]+\\.[0-9]+)\"")]
+    private static partial Regex StrokeWidthPattern();
 }

@@ -34,8 +34,12 @@ public sealed class ClusterContext
     /// <summary>Creates engine adapters; tests may point it elsewhere (default <see cref="StreamEngine.Create"/>).</summary>
     public Func<StreamEngineSettings, IStreamEngine>? EngineFactory { get; init; }
 
-    internal IStreamEngine CreateEngine(StreamEngineSettings settings) =>
-        EngineFactory is { } f ? f(settings) : StreamEngine.Create(settings, log: Log);
+    /// <summary>An engine adapter for <paramref name="system"/> on this topology.</summary>
+    internal IStreamEngine CreateEngine(StreamSystem system)
+    {
+        var settings = EngineSettings(system);
+        return EngineFactory is { } f ? f(settings) : StreamEngine.Create(settings, log: Log);
+    }
 
     /// <summary>The adapter settings for the installed engine on this topology (controller address, ports, node admin URIs).</summary>
     internal StreamEngineSettings EngineSettings(StreamSystem system) => new()
@@ -52,7 +56,4 @@ public sealed class ClusterContext
             ? Catalog.Workers.Select(w => new Uri($"http://{(w.Address.Contains(':') ? $"[{w.Address}]" : w.Address)}:{Settings.ArroyoAdminPort}/")).ToList()
             : [],
     };
-
-    /// <summary>An engine adapter for <paramref name="system"/> on this topology.</summary>
-    internal IStreamEngine CreateEngine(StreamSystem system) => CreateEngine(EngineSettings(system));
 }

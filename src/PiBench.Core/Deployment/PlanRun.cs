@@ -5,6 +5,7 @@ namespace PiBench.Core.Deployment;
 /// <summary>
 /// The bookkeeping of applying one plan: which actions were applied, which errors occurred and which nodes failed
 /// (a failed node is skipped from then on; the other nodes go on), and running a group of actions per node.
+/// Safe to use from the per-node tasks: one lock (the outcome) guards the outcome and the failed nodes.
 /// </summary>
 internal sealed class PlanRun(ClusterContext cluster, IEnumerable<string> failedNodes)
 {
@@ -13,7 +14,10 @@ internal sealed class PlanRun(ClusterContext cluster, IEnumerable<string> failed
     public DeploymentOutcome Outcome { get; } = new();
 
     /// <summary>True when the node has failed (its later actions are skipped).</summary>
-    public bool HasFailed(string node) => _failed.Contains(node);
+    public bool HasFailed(string node)
+    {
+        lock (Outcome) return _failed.Contains(node);
+    }
 
     /// <summary>Records a node's error and skips the node from then on.</summary>
     public void Fail(string node, PiBenchException ex)
@@ -48,9 +52,7 @@ internal sealed class PlanRun(ClusterContext cluster, IEnumerable<string> failed
     {
         await Task.WhenAll(actions.GroupBy(a => a.Node, StringComparer.OrdinalIgnoreCase).Select(async g =>
         {
-            bool skip;
-            lock (_failed) skip = _failed.Contains(g.Key);
-            if (skip) return;
+            if (HasFailed(g.Key)) return;
             var node = cluster.NodeByName(g.Key);
             foreach (var a in g)
             {

@@ -74,7 +74,8 @@ public sealed class ClusterSession : INodeAccess, IAsyncDisposable, IDisposable
         ReadyTimeoutSeconds = Environment.GetEnvironmentVariable("PIBENCH_READY_TIMEOUT") is { } s && int.TryParse(s, out var v) && v > 0 ? v : 180,
     };
 
-    public ClusterDeployer CreateDeployer(IProgressSink? progress = null, ILogSink? log = null) =>
+    /// <summary>The context the deployment jobs (<see cref="InstallPlanner"/>, <see cref="InstallApplier"/>, ...) share for this cluster.</summary>
+    public ClusterContext CreateContext(IProgressSink? progress = null, ILogSink? log = null) =>
         new(Nodes, Settings, this, progress, log);
 
     public PiNode PiNodeOf(DeploymentNode node) => _byName[node.Name];

@@ -25,7 +25,7 @@ public sealed class DockerInstaller(ClusterSession session, IProgressSink? progr
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                return ((PiDockerStatus?)null, ClusterDeployer.NodeError(n, ex, "checking Docker"));
+                return ((PiDockerStatus?)null, NodeErrors.From(n, ex, "checking Docker"));
             }
         })).ConfigureAwait(false);
         return (results.Where(r => r.Item1 is not null).Select(r => r.Item1!).ToList(),

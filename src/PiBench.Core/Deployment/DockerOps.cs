@@ -100,6 +100,27 @@ internal static class DockerOps
     public static string Label(this IDictionary<string, string>? labels, string key, string fallback = "") =>
         labels is not null && labels.TryGetValue(key, out var v) ? v : fallback;
 
+    /// <summary>A listed container's name (without the leading slash), or its short id when it has none.</summary>
+    public static string ContainerName(ContainerListResponse c) => c.Names?.FirstOrDefault()?.TrimStart('/') ?? ShortId(c.ID);
+
+    /// <summary>Stops (20 s grace) and removes a container; one that is already gone or stopped is fine.</summary>
+    public static async Task RemoveContainerAsync(IDockerClient docker, string name, CancellationToken ct)
+    {
+        try
+        {
+            await docker.Containers.StopContainerAsync(name, new ContainerStopParameters { WaitBeforeKillSeconds = 20 }, ct).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.NotModified) { }
+        try
+        {
+            // RemoveVolumes (docker rm -v) removes the container's anonymous volumes only; named volumes (our data) stay.
+            // apache/kafka 3.7.1 declares VOLUME /etc/kafka/secrets, /var/lib/kafka/data, /mnt/shared/config
+            // (docker/docker_official_images/3.7.1/jvm/Dockerfile): each recreation left two anonymous volumes behind.
+            await docker.Containers.RemoveContainerAsync(name, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound) { }
+    }
+
     public static string ShortId(string? id) =>
         string.IsNullOrEmpty(id) ? "" : (id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..] : id)[..Math.Min(12, id.Length - (id.StartsWith("sha256:", StringComparison.Ordinal) ? 7 : 0))];
 }

@@ -108,12 +108,14 @@ public sealed class InstallStreamClusterCommand : StreamClusterCmdletBase
         await using var session = OpenSession(MinioCredential?.UserName, MinioCredential?.GetNetworkCredential().Password);
         if (session.Settings.UsesDefaultMinioCredentials)
             WriteWarning("MinIO uses the default minioadmin credentials; pass -MinioCredential or set minio.access_key/secret_key in the topology.");
-        var deployer = session.CreateDeployer(Progress, Log);
+        var cluster = session.CreateContext(Progress, Log);
+        var planner = new InstallPlanner(cluster);
+        var applier = new InstallApplier(cluster);
 
-        WriteProgressNow(ClusterDeployer.InstallActivity, "Reading the state of every node", 1);
-        var plan = await deployer.PlanInstallAsync(system, Force, cancellationToken);
+        WriteProgressNow(InstallApplier.InstallActivity, "Reading the state of every node", 1);
+        var plan = await planner.PlanAsync(system, Force, cancellationToken);
         WriteErrors(plan.NodeErrors);
-        foreach (var (node, why) in await deployer.NodesWithoutMemoryLimitsAsync(cancellationToken))
+        foreach (var (node, why) in await planner.NodesWithoutMemoryLimitsAsync(cancellationToken))
             WriteWarning($"{node}: {why}, so Docker ignores the memory limits PiBench sets (an engine can take the whole node and the figures no longer match the topology). {PiBench.Core.Remote.NodeProbe.MemoryCgroupFix}");
         foreach (var t in plan.Skipped)
             WriteVerbose($"{t.Node}: {t.Image} already present (same image id), skipped");
@@ -125,14 +127,14 @@ public sealed class InstallStreamClusterCommand : StreamClusterCmdletBase
         if (plan.Actions.Count > 0 && approved.Actions.Count == 0) return; // -WhatIf or everything declined
 
         if (approved.Actions.Count == 0) WriteVerbose("Nothing to change: the cluster already matches the topology.");
-        var outcome = approved.Actions.Count == 0 ? new DeploymentOutcome() : await deployer.ApplyAsync(approved, cancellationToken);
+        var outcome = approved.Actions.Count == 0 ? new DeploymentOutcome() : await applier.ApplyAsync(approved, cancellationToken);
         WriteErrors(outcome.Errors);
-        foreach (var t in deployer.Transfers.Where(t => t.Result == "Loaded"))
+        foreach (var t in applier.Transfers.Where(t => t.Result == "Loaded"))
             WriteVerbose($"{t.Node}: loaded {t.Image} ({t.Bytes / 1e6:F1} MB in {t.Seconds:F1} s, {t.MegabytesPerSecond:F1} MB/s)");
-        foreach (var t in deployer.Transfers.Where(t => t.Result == "Skipped"))
+        foreach (var t in applier.Transfers.Where(t => t.Result == "Skipped"))
             WriteVerbose($"{t.Node}: {t.Image} already present (same image id), skipped");
-        CompleteProgress(ClusterDeployer.InstallActivity);
-        WriteObject(await deployer.DescribeAsync(system, outcome.Applied.Count, plan.NodeErrors.Count + outcome.Errors.Count, cancellationToken));
+        CompleteProgress(InstallApplier.InstallActivity);
+        WriteObject(await new ClusterStatus(cluster).DescribeAsync(system, outcome.Applied.Count, plan.NodeErrors.Count + outcome.Errors.Count, cancellationToken));
     }
 }
 
@@ -156,7 +158,7 @@ public sealed class GetStreamClusterCommand : StreamClusterCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         await using var session = OpenSession();
-        var (services, errors) = await session.CreateDeployer(Progress, Log).GetServicesAsync(cancellationToken);
+        var (services, errors) = await new ClusterStatus(session.CreateContext(Progress, Log)).GetServicesAsync(cancellationToken);
         WriteErrors(errors);
         foreach (var s in services.Where(s => Service is null || WildcardPattern.Get(Service, WildcardOptions.IgnoreCase).IsMatch(s.Service)))
             WriteObject(s);
@@ -216,7 +218,7 @@ public sealed class TestStreamClusterCommand : StreamClusterCmdletBase
             job = new PiBench.Core.Engines.StreamJobHandle(engineSystem, JobId, JobId) { PipelineId = PipelineId ?? "" };
         }
         await using var session = OpenSession();
-        var checks = await session.CreateDeployer(Progress, Log).TestAsync(system, cancellationToken, job, Parallelism);
+        var checks = await new ClusterChecks(session.CreateContext(Progress, Log)).TestAsync(system, cancellationToken, job, Parallelism);
         foreach (var c in checks) WriteObject(c);
     }
 }
@@ -255,7 +257,7 @@ public sealed class GetStreamClusterLogCommand : StreamClusterCmdletBase
         if (!ServiceCatalog.AllServices.Contains(Service, StringComparer.OrdinalIgnoreCase))
             ThrowArgumentError("UnknownService", $"'{Service}' is not a PiBench service.", Service, "Use one of: " + string.Join(", ", ServiceCatalog.AllServices));
         await using var session = OpenSession();
-        var errors = await session.CreateDeployer(Progress, Log).StreamLogsAsync(Service.ToLowerInvariant(), Node, Tail, Follow,
+        var errors = await new ClusterLogs(session.CreateContext(Progress, Log)).StreamAsync(Service.ToLowerInvariant(), Node, Tail, Follow,
             line => Post(() => WriteObject(line)), cancellationToken);
         WriteErrors(errors);
     }
@@ -281,8 +283,8 @@ public sealed class UninstallStreamClusterCommand : StreamClusterCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         await using var session = OpenSession();
-        var deployer = session.CreateDeployer(Progress, Log);
-        var plan = await deployer.PlanUninstallAsync(RemoveData, cancellationToken);
+        var cluster = session.CreateContext(Progress, Log);
+        var plan = await new UninstallPlanner(cluster).PlanAsync(RemoveData, cancellationToken);
         WriteErrors(plan.NodeErrors);
         var approved = new DeploymentPlan();
         foreach (var a in plan.Actions)
@@ -292,7 +294,7 @@ public sealed class UninstallStreamClusterCommand : StreamClusterCmdletBase
             if (plan.Actions.Count == 0) WriteVerbose("Nothing to remove.");
             return;
         }
-        var outcome = await deployer.ApplyUninstallAsync(approved, cancellationToken);
+        var outcome = await new ClusterTeardown(cluster).ApplyAsync(approved, cancellationToken);
         WriteErrors(outcome.Errors);
         foreach (var a in outcome.Applied) WriteObject(a);
     }

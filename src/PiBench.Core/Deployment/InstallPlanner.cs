@@ -1,25 +1,23 @@
-using System.Net.Http;
-using System.Net.Sockets;
-using System.Text.RegularExpressions;
-using Docker.DotNet;
-using Docker.DotNet.Models;
-using PiBench.Core.Engines;
-using EngineSystem = PiBench.Core.Engines.StreamSystem;
-
 namespace PiBench.Core.Deployment;
 
-/// <summary>Planning: what Install-StreamCluster would change (read-only; what -WhatIf lists), and the Kafka/MinIO reads it needs.</summary>
-public sealed partial class ClusterDeployer
+/// <summary>
+/// Plans what Install-StreamCluster would change (read-only; what -WhatIf lists): images, containers to remove,
+/// volumes and containers to create, recreate or start, topics and bucket; and finds the nodes whose containers
+/// would run without their memory limit. Nothing is modified.
+/// </summary>
+public sealed class InstallPlanner(ClusterContext cluster)
 {
-    // ------------------------------------------------------------------ install plan
+    private DeploymentSettings Settings => cluster.Settings;
+    private ServiceCatalog Catalog => cluster.Catalog;
+    private readonly TopicsAndBucket _storage = new(cluster);
 
     /// <summary>Plans what Install-StreamCluster would change. Nothing is modified.</summary>
-    public async Task<DeploymentPlan> PlanInstallAsync(StreamSystem system, bool force, CancellationToken ct)
+    public async Task<DeploymentPlan> PlanAsync(StreamSystem system, bool force, CancellationToken ct)
     {
         var specs = Catalog.For(system);
-        var pi1 = Controller;
+        var pi1 = cluster.Controller;
         var extraOnPi1 = system == StreamSystem.Flink ? new[] { Settings.Images.FlinkBase } : Array.Empty<string>();
-        var (states, errors) = await ReadAllAsync(n => specs.Where(s => s.Node.Name == n.Name).Select(s => s.Image)
+        var (states, errors) = await NodeState.ReadAllAsync(cluster, n => specs.Where(s => s.Node.Name == n.Name).Select(s => s.Image)
             .Concat(n.Name == pi1.Name ? Catalog.ImagesFor(system).Concat(extraOnPi1) : Array.Empty<string>()), ct).ConfigureAwait(false);
         var plan = new DeploymentPlan { System = system };
         plan.NodeErrors.AddRange(errors);
@@ -74,7 +72,7 @@ public sealed partial class ClusterDeployer
                 var sys = c.Labels.Label(PiBenchLabels.System, "");
                 plan.Actions.Add(new DeploymentAction
                 {
-                    Node = st.Node.Name, Service = svc, Kind = DeploymentActionKind.RemoveContainer, Target = ContainerName(c),
+                    Node = st.Node.Name, Service = svc, Kind = DeploymentActionKind.RemoveContainer, Target = DockerOps.ContainerName(c),
                     Detail = sys != PiBenchLabels.SharedSystem && sys != system.ToString().ToLowerInvariant() ? $"switching from {sys} to {system.ToString().ToLowerInvariant()}" : "not wanted on this node",
                     Phase = -0,
                 });
@@ -107,120 +105,16 @@ public sealed partial class ClusterDeployer
         // 4. Topics and bucket (checked inside the running containers when they are unchanged).
         var kafkaTouched = plan.Actions.Any(a => a.Service == ServiceCatalog.Kafka && a.Node == pi1.Name);
         var minioTouched = plan.Actions.Any(a => a.Service == ServiceCatalog.Minio && a.Node == pi1.Name);
-        var docker = await _access.GetDockerAsync(pi1, ct).ConfigureAwait(false);
-        var missingTopics = kafkaTouched ? Settings.KafkaTopics.ToList() : await MissingTopicsAsync(docker, ct).ConfigureAwait(false);
+        var docker = await cluster.Access.GetDockerAsync(pi1, ct).ConfigureAwait(false);
+        var missingTopics = kafkaTouched ? Settings.KafkaTopics.ToList() : await _storage.MissingTopicsAsync(docker, ct).ConfigureAwait(false);
         if (missingTopics.Count > 0)
             plan.Actions.Add(new DeploymentAction { Node = pi1.Name, Service = ServiceCatalog.Kafka, Kind = DeploymentActionKind.CreateTopics, Target = string.Join(",", missingTopics), Detail = $"{Catalog.Partitions} partitions, replication 1", Phase = 5 });
-        if (minioTouched || !await BucketExistsAsync(docker, ct).ConfigureAwait(false))
+        if (minioTouched || !await _storage.BucketExistsAsync(docker, ct).ConfigureAwait(false))
             plan.Actions.Add(new DeploymentAction { Node = pi1.Name, Service = ServiceCatalog.Minio, Kind = DeploymentActionKind.CreateBucket, Target = Settings.MinioBucket, Phase = 5 });
 
         plan.Actions.Sort((a, b) => a.Phase != b.Phase ? a.Phase.CompareTo(b.Phase) : string.CompareOrdinal(a.Node, b.Node));
         return plan;
     }
-
-    private static string ContainerName(ContainerListResponse c) => c.Names?.FirstOrDefault()?.TrimStart('/') ?? DockerOps.ShortId(c.ID);
-
-    // ------------------------------------------------------------------ topics and bucket
-
-    private static readonly Regex PartitionCount = new(@"PartitionCount:\s*(\d+)", RegexOptions.Compiled);
-    private const string KafkaTopicsScript = "/opt/kafka/bin/kafka-topics.sh";
-
-    /// <summary>
-    /// kafka-topics.sh runs through kafka-run-class.sh, which takes KAFKA_HEAP_OPTS from the environment (default
-    /// -Xmx256M only when unset). Run in the broker's container it would inherit the broker's heap (KafkaSpec sets
-    /// -Xms/-Xmx to half the container limit) and two such JVMs exceed the limit: the kernel then kills one of them,
-    /// possibly the broker. A small heap for the tool keeps it well inside the limit's headroom.
-    /// </summary>
-    internal static readonly IList<string> KafkaToolEnv = new[] { "KAFKA_HEAP_OPTS=-Xms32m -Xmx128m" };
-
-    private string KafkaBootstrapInside => $"{Controller.Address}:{Settings.KafkaPort}";
-
-    /// <summary>Topics that are missing or have fewer partitions than wanted; all when Kafka is not running.</summary>
-    private async Task<List<string>> MissingTopicsAsync(IDockerClient docker, CancellationToken ct)
-    {
-        var (ok, counts) = await TopicPartitionsAsync(docker, ct).ConfigureAwait(false);
-        if (!ok) return Settings.KafkaTopics.ToList();
-        return Settings.KafkaTopics.Where(t => !counts.TryGetValue(t, out var n) || n < Catalog.Partitions).ToList();
-    }
-
-    /// <summary>Partition count per topic, read with kafka-topics.sh inside the broker's container.</summary>
-    public async Task<(bool Ok, Dictionary<string, int> Partitions)> TopicPartitionsAsync(IDockerClient docker, CancellationToken ct)
-    {
-        var result = new Dictionary<string, int>(StringComparer.Ordinal);
-        try
-        {
-            var (code, stdout, _) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Kafka),
-                new[] { KafkaTopicsScript, "--bootstrap-server", KafkaBootstrapInside, "--describe", "--topic", string.Join("|", Settings.KafkaTopics.Select(Regex.Escape)) }, ct, KafkaToolEnv).ConfigureAwait(false);
-            foreach (var line in stdout.Split('\n'))
-            {
-                var m = Regex.Match(line, @"^Topic:\s*(\S+)\s");
-                var p = PartitionCount.Match(line);
-                if (m.Success && p.Success) result[m.Groups[1].Value] = int.Parse(p.Groups[1].Value);
-            }
-            return (code == 0 || result.Count > 0, result);
-        }
-        catch (DockerApiException)
-        {
-            return (false, result);
-        }
-    }
-
-    private async Task<bool> BucketExistsAsync(IDockerClient docker, CancellationToken ct)
-    {
-        try
-        {
-            var (code, _, _) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Minio),
-                new[] { "test", "-d", "/data/" + Settings.MinioBucket }, ct).ConfigureAwait(false);
-            return code == 0;
-        }
-        catch (DockerApiException)
-        {
-            return false;
-        }
-    }
-
-    private async Task CreateTopicsAsync(IDockerClient docker, IEnumerable<string> topics, CancellationToken ct)
-    {
-        var (_, existing) = await TopicPartitionsAsync(docker, ct).ConfigureAwait(false);
-        foreach (var topic in topics)
-        {
-            string[] cmd = existing.TryGetValue(topic, out var n)
-                ? new[] { KafkaTopicsScript, "--bootstrap-server", KafkaBootstrapInside, "--alter", "--topic", topic, "--partitions", Catalog.Partitions.ToString() }
-                : new[] { KafkaTopicsScript, "--bootstrap-server", KafkaBootstrapInside, "--create", "--if-not-exists", "--topic", topic,
-                    "--partitions", Catalog.Partitions.ToString(), "--replication-factor", "1" };
-            if (n >= Catalog.Partitions) continue;
-            var last = "";
-            for (var attempt = 0; attempt < 10; attempt++)
-            {
-                var (code, stdout, stderr) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Kafka), cmd, ct, KafkaToolEnv).ConfigureAwait(false);
-                if (code == 0) { last = ""; break; }
-                last = (stderr + stdout).Trim();
-                await Task.Delay(1000, ct).ConfigureAwait(false); // the broker may still be electing its controller
-            }
-            if (last.Length > 0)
-                throw new PiBenchException("KafkaTopicCreationFailed", PiBenchErrorCategory.InvalidResult,
-                    $"{Controller.Name}: creating topic {topic} failed: {last}", topic, "Check the Kafka log (Get-StreamClusterLog -Service kafka).");
-        }
-    }
-
-    private async Task CreateBucketAsync(IDockerClient docker, CancellationToken ct)
-    {
-        var script = "mc alias set pibench \"http://127.0.0.1:$1\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null && mc mb --ignore-existing \"pibench/$2\"";
-        var last = "";
-        for (var attempt = 0; attempt < 10; attempt++)
-        {
-            var (code, stdout, stderr) = await DockerOps.ExecAsync(docker, ServiceCatalog.ContainerNameOf(ServiceCatalog.Minio),
-                new[] { "sh", "-c", script, "sh", Settings.MinioApiPort.ToString(), Settings.MinioBucket }, ct).ConfigureAwait(false);
-            if (code == 0) return;
-            last = (stderr + stdout).Trim();
-            await Task.Delay(1000, ct).ConfigureAwait(false);
-        }
-        throw new PiBenchException("MinioBucketCreationFailed", PiBenchErrorCategory.InvalidResult,
-            $"{Controller.Name}: creating bucket {Settings.MinioBucket} failed: {last}", Settings.MinioBucket, "Check the MinIO log (Get-StreamClusterLog -Service minio).");
-    }
-
-
-    // ------------------------------------------------------------------ memory limits
 
     /// <summary>
     /// Nodes whose containers would run without their memory limit: the kernel's memory cgroup is off (stock Raspberry
@@ -230,13 +124,13 @@ public sealed partial class ClusterDeployer
     /// </summary>
     public async Task<List<(string Node, string Detail)>> NodesWithoutMemoryLimitsAsync(CancellationToken ct)
     {
-        var found = await Task.WhenAll(Nodes.Select(async n =>
+        var found = await Task.WhenAll(cluster.Nodes.Select(async n =>
         {
             try
             {
-                var r = await _access.RunAsync(n, PiBench.Core.Remote.NodeProbe.MemoryCgroupCommand, ct).ConfigureAwait(false);
+                var r = await cluster.Access.RunAsync(n, PiBench.Core.Remote.NodeProbe.MemoryCgroupCommand, ct).ConfigureAwait(false);
                 var kernel = PiBench.Core.Remote.NodeProbe.ParseMemoryCgroup(r.Output);
-                var docker = await _access.GetDockerAsync(n, ct).ConfigureAwait(false);
+                var docker = await cluster.Access.GetDockerAsync(n, ct).ConfigureAwait(false);
                 var info = await docker.System.GetSystemInfoAsync(ct).ConfigureAwait(false);
                 if (kernel == false)
                     return (n.Name, Detail: "the kernel's memory cgroup controller is off");

@@ -250,9 +250,10 @@ public static partial class ReportCharts
     private static string Patterned(Match m)
     {
         var width = float.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        var pattern = (int)MathF.Round((width * 2 - MathF.Floor(width * 2)) / 2 / PatternMark);
+        var mark = (width * 2 - MathF.Floor(width * 2)) / 2;
+        var pattern = (int)MathF.Round(mark / PatternMark);
         var dashes = pattern switch { 1 => "10 10", 2 => "3 5", _ => null };
-        if (dashes is null) return m.Value;
+        if (dashes is null || MathF.Abs(mark - pattern * PatternMark) > 1e-5f) return m.Value; // a width of its own
         var plain = (width - pattern * PatternMark).ToString("0.##", CultureInfo.InvariantCulture);
         return $"stroke-width=\"{plain}\" stroke-dasharray=\"{dashes}\"";
     }

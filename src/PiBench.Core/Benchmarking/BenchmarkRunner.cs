@@ -1,9 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using Confluent.Kafka;
 using PiBench.Core.Engines;
-using PiBench.Core.Kafka;
 using PiBench.Core.Remote;
 using PiBench.Core.Topology;
 
@@ -302,176 +298,68 @@ public sealed class BenchmarkRunner
         ExpectedOutput = OutputExpectation.For(q).Description,
     };
 
-    private void Report(string label, int percent, string phase, int phasePercent = -1)
-    {
-        _progress?.Report("Invoke-Benchmark", label, percent);
-        _progress?.Report("Invoke-Benchmark", phase, phasePercent, child: "Phase");
-    }
-
     /// <summary>
-    /// One measurement at one rate: fresh topics, submit, warm up (<see cref="WarmUpAsync"/>), measure
-    /// (<see cref="ObserveWindowAsync"/>), stop, judge (<see cref="CellJudge"/>); tear down in the finally.
+    /// One measurement at one rate, a cell: its resources (<see cref="CellResources"/>: fresh topics, result collector,
+    /// sampling), the job (<see cref="CellJobStart"/>), the generator (<see cref="CellGeneratorStart"/>), the warm-up
+    /// (<see cref="WarmupPhase"/>), the window (<see cref="WindowPhase"/>), the answers (<see cref="CellResultCheck"/>),
+    /// stop, the verdict (<see cref="CellVerdict"/>) and the latency log; the resources are released on every way out.
+    /// A <see cref="PiBenchException"/> after the topics exist makes the cell Failed; cancellation makes it Stopped.
     /// </summary>
     private async Task<BenchmarkResult> MeasureAsync(IStreamEngine engine, string q, int rep, double rate, long totalEvents, int step,
         string label, int percent, CancellationToken ct)
     {
         var p = _plan;
         var result = Skeleton(q, rep, rate, step);
-        var tag = $"{q}-r{rep}{(step > 0 ? $"-s{step}" : "")}-{Guid.NewGuid().ToString("N")[..6]}";
-        var inputTopic = $"pibench-{tag}-in";
-        var resultTopic = $"pibench-{tag}-out";
-        var groupId = $"pibench-{tag}";
+        var topics = CellTopics.For(q, rep, step);
         var query = NexmarkQueryCatalog.Default.Get(q, p.Engine.System);
+        var progress = new CellProgress(_progress, label, percent);
         var containers = await ContainersAsync(ct).ConfigureAwait(false); // before anything that needs cleaning up
 
         // The clock latency rests on: the broker's against this host's (where the generator schedules events).
-        Report(label, percent, "Checking the broker's clock");
-        var (clockOffset, clockCheck) = await BrokerClock.MeasureAsync(p.BootstrapServers, p.BrokerNode, p.Ssh, p.Thresholds.MaxClockOffsetMs, ct).ConfigureAwait(false);
-        result.ClockOffsetMs = clockOffset;
-        result.ClockCheck = clockCheck;
+        progress.Report("Checking the broker's clock");
+        (result.ClockOffsetMs, result.ClockCheck) = await BrokerClock.MeasureAsync(p.BootstrapServers, p.BrokerNode, p.Ssh, p.Thresholds.MaxClockOffsetMs, ct).ConfigureAwait(false);
 
-        Report(label, percent, "Creating topics");
-        var embedded = false;
-        using (var admin = KafkaTopicAdmin.Open(p.BootstrapServers))
-        {
-            // Both topics stamped by the broker (Pi1) on append: result stamps come from the broker's clock, whose
-            // offset to this host's (the generator's) was just checked.
-            await admin.CreateTopicAsync(inputTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
-            await admin.CreateTopicAsync(resultTopic, p.Partitions, 1, ct, KafkaTopicAdmin.LogAppendTime).ConfigureAwait(false);
-            embedded = admin.IsEmbedded;
-        }
-
-        var recorder = new LatencyRecorder();
-        using var collector = OutputLatencyCollector.Start(p.BootstrapServers, resultTopic, p.Partitions, recorder);
-        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var samples = new ConcurrentQueue<ClusterMetricSample>();
-        var containerSamples = new ConcurrentQueue<ContainerMetricSample>();
-        var sampler = p.MetricNodes.Count == 0 ? Task.CompletedTask : Task.Run(() => ClusterMetricSampler.RunAsync(SshConnectionPool.Shared, p.MetricNodes,
-            new ClusterMetricSamplerOptions
-            {
-                IntervalSeconds = p.MetricIntervalSeconds, Ssh = p.Ssh, OnSnapshotPair = containers?.Hook(containerSamples.Enqueue),
-                OnWarning = w => _log?.Warning(w),
-            }, samples.Enqueue,
-            e => _log?.Warning(e.Message), sampling.Token), CancellationToken.None);
-
-        NexmarkQueryRun? run = null;
-        NexmarkGeneratorRun? generator = null;
-        using var offsets = new OffsetReader(p.BootstrapServers, groupId);
+        progress.Report("Creating topics");
+        var cell = await CellResources.OpenAsync(engine, p, topics, containers, _log, ct).ConfigureAwait(false);
         try
         {
-            Report(label, percent, "Submitting the query");
-            var render = new NexmarkRenderOptions
-            {
-                BootstrapServers = p.BootstrapServers, Topic = inputTopic, GroupId = groupId, Parallelism = p.Parallelism, ResultTopic = resultTopic,
-                LatencyVariant = true,
-            };
-            result.LatencyReference = query.LatencyReference.Length > 0 ? query.LatencyReference : "none: the query's output carries no event time";
-            result.WatermarkDelayMs = query.WatermarkDelayMs;
-            try
-            {
-                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render, p.CheckpointInterval, ct).ConfigureAwait(false);
-            }
-            catch (PiBenchException ex) when (ex.ErrorId == EngineErrorIds.SqlError && query.LatencySql.Length > 0)
-            {
-                // The engine refused the latency variant (its extra latency_ts column): run the plain query, without a latency figure.
-                _log?.Warning($"{q}: {p.Engine.System} rejected the latency variant ({ex.Message}); running the plain query, latency is not measured.");
-                result.LatencyReference = "none: the engine rejected the latency variant";
-                result.WatermarkDelayMs = 0;
-                run = await NexmarkQueryRunner.SubmitAsync(engine, query, render with { LatencyVariant = false }, p.CheckpointInterval, ct).ConfigureAwait(false);
-            }
-            await engine.WaitAsync(run.ToHandle(), s => s.State == StreamJobState.Running, p.StartTimeout, ct).ConfigureAwait(false);
+            progress.Report("Submitting the query");
+            var run = await CellJobStart.StartAsync(cell, query, p, result, _log, ct).ConfigureAwait(false);
 
-            Report(label, percent, "Starting the generator");
-            var baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            generator = await NexmarkGeneratorRun.StartAsync(new ProducerRunOptions
-            {
-                BootstrapServers = p.BootstrapServers, Topic = inputTopic, EventsPerSecond = rate, TotalEvents = totalEvents,
-            }, NexmarkPayloadSources.Create(new NexmarkSourceSettings
-            {
-                // Event i carries base + i / rate on this host's clock (Pi1, beside the broker), for either profile.
-                Profile = p.Profile, Seed = p.Seed, TotalEvents = totalEvents, EventsPerSecond = rate, BaseTime = baseTime,
-            }),
-                _log, ct).ConfigureAwait(false);
-            result.Seed = p.Seed ?? 0;
-            // Event i carries base + i / rate, but the schedule starts only once the producer is up (connect, warm-up):
-            // shift event times by that gap so latencies are measured from each event's intended send time.
-            var anchorWait = Stopwatch.StartNew();
-            while (generator.ScheduleStartUnixMs == 0 && !generator.IsFinished && anchorWait.Elapsed < TimeSpan.FromSeconds(30))
-                await Task.Delay(5, ct).ConfigureAwait(false);
-            if (generator.ScheduleStartUnixMs > 0)
-            {
-                recorder.EventTimeOffsetMs = generator.ScheduleStartUnixMs - baseTime;
-                _log?.Verbose($"{q} repetition {rep}: the send schedule started {recorder.EventTimeOffsetMs} ms after the events' base time; latencies are taken from the intended send times.");
-            }
+            progress.Report("Starting the generator");
+            var generator = await CellGeneratorStart.StartAsync(cell, p, rate, totalEvents, result, _log, ct).ConfigureAwait(false);
 
-            await WarmUpAsync(engine, run, offsets, inputTopic, result, label, percent, ct).ConfigureAwait(false);
+            await WarmupPhase.RunAsync(cell, run, p, result, progress, _log, ct).ConfigureAwait(false);
 
-            var window = await ObserveWindowAsync(engine, run, generator, offsets, inputTopic, resultTopic, recorder, label, percent, ct).ConfigureAwait(false);
+            var window = await WindowPhase.ObserveAsync(cell, run, generator, p, progress, ct).ConfigureAwait(false);
             if (window.Engine.Failures > 0)
                 _log?.Verbose($"{q} repetition {rep}: {window.Engine.Failures} engine metric sample(s) failed: {window.Engine.LastError}");
 
-            var (genOk, genReason) = GeneratorVerdict(generator); // before stopping it: a stop by us is not its failure
-            var inputEnded = generator.IsFinished && generator.State == "Completed" ? generator.Sent : -1;
+            var generatorVerdict = GeneratorVerdict.Of(generator); // before stopping it: a stop by us is not its failure
             if (p.CheckResults)
             {
                 // The answers: stop the input, let the engine drain, compare its whole output with the reference.
-                Report(label, percent, "Checking the answers against the reference");
-                await StopGeneratorAsync(generator).ConfigureAwait(false);
-                await CellResultCheck.RunAsync(result, q, engine, run.ToHandle(), p.BootstrapServers, inputTopic,
-                    resultTopic, groupId, p.Partitions, p.CheckpointInterval, _log, ct).ConfigureAwait(false);
+                progress.Report("Checking the answers against the reference");
+                await cell.StopGeneratorAsync().ConfigureAwait(false);
+                await CellResultCheck.RunAsync(result, q, engine, run.ToHandle(), p.BootstrapServers, topics.Input,
+                    topics.Result, topics.GroupId, p.Partitions, p.CheckpointInterval, _log, ct).ConfigureAwait(false);
             }
             else result.ResultCheckReason = "-SkipResultCheck";
-            Report(label, percent, "Stopping the query and the generator");
-            await StopAsync(engine, run, generator).ConfigureAwait(false);
-            await Task.Delay(500, CancellationToken.None).ConfigureAwait(false); // let the last in-window results arrive
-            collector.Stop();
-            sampling.Cancel();
-            await sampler.ConfigureAwait(false);
 
-            var t1 = window.Start.AddSeconds(window.Seconds);
-            var res = ResourceSummary.FromSamples(samples, window.Start, t1, p.MetricNodes.Select(n => n.Name).ToList(), p.MetricIntervalSeconds);
-            var engineUse = ContainerSummary.FromSamples(containerSamples, window.Start, t1, p.Engine.System.ToString());
+            progress.Report("Stopping the query and the generator");
+            await cell.StopAsync().ConfigureAwait(false);
+            await cell.FinishObservingAsync().ConfigureAwait(false);
+
+            var (res, engineUse) = cell.Sampling.Summarize(window);
             foreach (var u in engineUse.Containers) { u.Query = q; u.Repetition = rep; u.Step = step; Document.Containers.Add(u); }
-            result.LatencyClock = collector.TimestampType switch
-            {
-                "LogAppendTime" => "broker",
-                "" => "none",
-                var t when embedded => $"producer ({t}; the embedded mock cannot apply LogAppendTime)",
-                var t => $"producer ({t})",
-            };
-            if (collector.Records > 0 && collector.Unparsed == collector.Records && !result.LatencyReference.StartsWith("none", StringComparison.Ordinal))
-                _log?.Warning($"{q} repetition {rep}: none of the {collector.Records} results carried a readable event time or window end; no latency figure.");
-            if (!embedded && collector.TimestampType is "CreateTime" or "Mixed")
-                _log?.Warning($"{q} repetition {rep}: results on '{resultTopic}' carry {collector.TimestampType} stamps although the topic was created with message.timestamp.type=LogAppendTime; latency is measured against the producing node's clock (LatencyClock).");
-            CellJudge.Fill(result, window, recorder, res, engineUse, new CellJudge.Context
-            {
-                GeneratorValid = genOk, GeneratorReason = genReason, InputEndedAfterEvents = inputEnded, TargetRate = rate,
-                CommitIntervalSeconds = p.CheckpointInterval?.TotalSeconds ?? 0, NodesSampled = p.MetricNodes.Count > 0, Thresholds = p.Thresholds,
-            });
-            if (result.ResultCheck == "Incorrect")
-            {
-                // Wrong answers: the figures describe an engine that did not compute the query.
-                result.InvalidReason = string.Join("; ", new[] { result.InvalidReason, $"wrong answers ({result.ResultCheckReason})" }.Where(x => x.Length > 0));
-                result.Valid = false;
-            }
-            if (result.RateCheck.StartsWith("mismatch", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: engine and Kafka disagree: {result.RateCheck}");
-            if (result.OutputCheck.StartsWith("outside", StringComparison.Ordinal)) _log?.Warning($"{q} repetition {rep}: {result.OutputCheck}");
-
-            var hlog = Path.Combine(_plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : p.OutputDirectory,
-                $"{(_plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(Document.StartedAt))}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);
-                recorder.WriteIntervalLog(hlog, window.Start);
-                result.HistogramFile = Path.GetFileName(hlog);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _log?.Warning($"{q} repetition {rep}: the latency log {hlog} could not be written: {ex.Message}"); }
+            CellVerdict.Judge(result, window, cell, res, engineUse, generatorVerdict, p, rate, _log);
+            LatencyLogFile.Write(result, cell.Recorder, window.Start, p, Document.StartedAt, _log);
             return result;
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
             // Ctrl+C: stop what runs, keep this cell as Stopped (its figures were not completed).
-            await StopAsync(engine, run, generator).ConfigureAwait(false);
+            await cell.StopAsync().ConfigureAwait(false);
             result.Status = "Stopped";
             result.Valid = false;
             result.InvalidReason = "stopped before the measurement ended";
@@ -480,7 +368,7 @@ public sealed class BenchmarkRunner
         }
         catch (PiBenchException ex)
         {
-            await StopAsync(engine, run, generator).ConfigureAwait(false);
+            await cell.StopAsync().ConfigureAwait(false);
             result.Status = "Failed";
             result.Valid = false;
             result.InvalidReason = $"{ex.ErrorId}: {ex.Message}";
@@ -489,178 +377,7 @@ public sealed class BenchmarkRunner
         }
         finally
         {
-            sampling.Cancel();
-            try { await sampler.ConfigureAwait(false); } catch (Exception) { }
-            collector.Stop();
-            if (!p.KeepTopics) await DeleteTopicsAsync(inputTopic, resultTopic).ConfigureAwait(false);
+            await cell.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>
-    /// Warm-up: the input throughput, one sample per second, until the series is steady (or the warm-up ends); sets
-    /// WarmupS and SteadyState on <paramref name="result"/>. The series is <see cref="WarmupSeries"/>'s (engine source
-    /// rate, or committed offsets when the engine gives nothing for several seconds in a row).
-    /// </summary>
-    private async Task WarmUpAsync(IStreamEngine engine, NexmarkQueryRun run, OffsetReader offsets, string inputTopic, BenchmarkResult result,
-        string label, int percent, CancellationToken ct)
-    {
-        var p = _plan;
-        var series = new WarmupSeries();
-        var last = p.FixedWarmup ? 0 : offsets.Consumed(inputTopic, p.Partitions); // no series is read with a fixed warm-up
-        var sw = Stopwatch.StartNew();
-        var warmupEnd = p.WarmupSeconds;
-        var detected = false;
-        for (var s = 1; s <= p.WarmupSeconds; s++)
-        {
-            Report(label, percent, $"Warming up ({s} of at most {p.WarmupSeconds} s)", s * 100 / Math.Max(1, p.WarmupSeconds));
-            await Task.Delay(TimeSpan.FromSeconds(s) - sw.Elapsed is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero, ct).ConfigureAwait(false);
-            if (p.FixedWarmup) continue;
-            var now = offsets.Consumed(inputTopic, p.Partitions);
-            series.AddKafka(now - last);
-            last = now;
-            try { series.AddEngine(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
-            catch (PiBenchException) { series.EngineFailed(); }
-            if (SteadyState.Detect(series.Series, p.WarmupSeconds, window: 5).Detected) { warmupEnd = s; detected = true; break; }
-        }
-        var seriesName = series.Name;
-        result.WarmupS = warmupEnd;
-        result.SteadyState = p.FixedWarmup ? $"fixed warm-up {p.WarmupSeconds} s"
-            : detected ? $"detected after {warmupEnd} s ({seriesName})"
-            : $"not detected within {p.WarmupSeconds} s ({seriesName}); measured after the longest warm-up";
-        if (!p.FixedWarmup && !detected && p.WarmupSeconds > 0)
-            _log?.Warning($"{result.Query} repetition {result.Repetition}: throughput was not steady within the {p.WarmupSeconds}-s warm-up ({seriesName}); the window opened anyway (SteadyState says so).");
-        _log?.Verbose($"{result.Query} repetition {result.Repetition}: measuring after {warmupEnd} s of warm-up ({result.SteadyState}).");
-    }
-
-    /// <summary>
-    /// The measured window: once a second the job's state, the input topic's end offsets (what the broker appended),
-    /// the consumer group's lag and the generator's client queue; the engine's metrics every
-    /// <see cref="BenchmarkPlan.EngineMetricsEverySeconds"/>; committed and result offsets at both ends.
-    /// </summary>
-    private async Task<WindowObservation> ObserveWindowAsync(IStreamEngine engine, NexmarkQueryRun run, NexmarkGeneratorRun generator, OffsetReader offsets,
-        string inputTopic, string resultTopic, LatencyRecorder recorder, string label, int percent, CancellationToken ct)
-    {
-        var p = _plan;
-        var w = new WindowObservation { Start = DateTimeOffset.UtcNow };
-        var clock0 = Stopwatch.GetTimestamp();
-        double Now() => Stopwatch.GetElapsedTime(clock0).TotalSeconds;
-        void ReadBroker()
-        {
-            var before = Now();
-            var end = offsets.End(inputTopic, p.Partitions);
-            w.Series.AddInputEnd((before + Now()) / 2, end); // the read's midpoint
-            w.Series.AddClientQueue(Now(), generator.Pending);
-            w.Series.AddLag(Now(), end - offsets.Consumed(inputTopic, p.Partitions));
-        }
-        w.Consumed0 = offsets.Consumed(inputTopic, p.Partitions);
-        w.Produced0 = offsets.End(resultTopic, p.Partitions);
-        recorder.WindowStartMs = w.Start.ToUnixTimeMilliseconds();
-        async Task SampleEngineAsync()
-        {
-            try { w.Engine.Add(await engine.GetMetricsAsync(run.ToHandle(), ct).ConfigureAwait(false)); }
-            catch (PiBenchException ex) { w.Engine.Failed(ex.Message); }
-        }
-        ReadBroker();
-        await SampleEngineAsync().ConfigureAwait(false);
-        for (var s = 1; s <= p.MeasureSeconds; s++)
-        {
-            Report(label, percent, $"Measuring ({s} of {p.MeasureSeconds} s)", s * 100 / Math.Max(1, p.MeasureSeconds));
-            var due = TimeSpan.FromSeconds(s) - Stopwatch.GetElapsedTime(clock0);
-            if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
-            var status = await engine.GetStatusAsync(run.ToHandle(), ct).ConfigureAwait(false);
-            if (status.State != StreamJobState.Running)
-            {
-                if (status.State.IsTerminal()) { w.Failure = status.EngineState; break; }
-                w.Restarts++;
-            }
-            ReadBroker();
-            if (s % Math.Max(1, p.EngineMetricsEverySeconds) == 0 || s == p.MeasureSeconds) await SampleEngineAsync().ConfigureAwait(false);
-        }
-        w.Consumed1 = offsets.Consumed(inputTopic, p.Partitions);
-        w.Produced1 = offsets.End(resultTopic, p.Partitions);
-        w.Seconds = Now();
-        recorder.WindowEndMs = w.Start.AddSeconds(w.Seconds).ToUnixTimeMilliseconds();
-        return w;
-    }
-
-    /// <summary>
-    /// Drops a cell's topics once it is measured: every cell gets fresh ones, and at the default 10,000 events/s an input
-    /// topic grows by about 2 MB/s on Pi1's disk. Best effort, bounded; a failure is a warning.
-    /// </summary>
-    private async Task DeleteTopicsAsync(params string[] topics)
-    {
-        try
-        {
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            using var admin = KafkaTopicAdmin.Open(_plan.BootstrapServers, TimeSpan.FromSeconds(10));
-            foreach (var t in topics) await admin.DeleteTopicAsync(t, bound.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is PiBenchException or OperationCanceledException or KafkaException)
-        {
-            _log?.Warning($"Could not delete topics {string.Join(", ", topics)}: {ex.Message} (delete them by hand to free Kafka's disk).");
-        }
-    }
-
-    /// <summary>The generator's own verdict: its final state when it ended, else its live schedule lag and rate against its bounds.</summary>
-    internal static (bool? Ok, string Reason) GeneratorVerdict(NexmarkGeneratorRun g, double maxLagP99Ms = 100, double minFraction = 0.995)
-    {
-        if (g.IsFinished) return g.State == "Completed" ? (true, "") : (false, g.InvalidReason);
-        if (g.ScheduleLagP99Ms > maxLagP99Ms)
-            return (false, string.Create(CultureInfo.InvariantCulture, $"p99 schedule lag {g.ScheduleLagP99Ms:0.#} ms > {maxLagP99Ms:0.#} ms"));
-        if (g.TargetRate > 0 && g.AchievedRate < minFraction * g.TargetRate)
-            return (false, string.Create(CultureInfo.InvariantCulture, $"achieved {g.AchievedRate:0.#} of {g.TargetRate:0.#} events/s"));
-        return (true, "");
-    }
-
-    private async Task StopGeneratorAsync(NexmarkGeneratorRun generator)
-    {
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        if (!generator.IsFinished)
-            try { await generator.StopAsync(bound.Token).ConfigureAwait(false); } catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"generator stop: {ex.Message}"); }
-    }
-
-    private async Task StopAsync(IStreamEngine engine, NexmarkQueryRun? run, NexmarkGeneratorRun? generator)
-    {
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        if (generator is not null && !generator.IsFinished)
-            try { await generator.StopAsync(bound.Token).ConfigureAwait(false); } catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"generator stop: {ex.Message}"); }
-        if (run is not null)
-            try
-            {
-                await engine.StopAsync(run.ToHandle(), StreamStopMode.Immediate, bound.Token).ConfigureAwait(false);
-                await engine.WaitAsync(run.ToHandle(), s => s.State.IsTerminal(), TimeSpan.FromSeconds(20), bound.Token, failOnFailed: false).ConfigureAwait(false);
-                await engine.RemoveAsync(run.ToHandle(), bound.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or PiBenchException) { _log?.Warning($"query stop: {ex.Message}"); }
-    }
-}
-
-/// <summary>Kafka offsets through the protocol: topic end offsets and a consumer group's committed offsets.</summary>
-internal sealed class OffsetReader : IDisposable
-{
-    private readonly IConsumer<Ignore, Ignore> _consumer;
-    private readonly TimeSpan _timeout = TimeSpan.FromSeconds(5);
-
-    public OffsetReader(string bootstrapServers, string groupId)
-    {
-        _consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = groupId, EnableAutoCommit = false })
-            .SetLogHandler((_, _) => { }).Build();
-    }
-
-    /// <summary>Sum of the partitions' high watermarks.</summary>
-    public long End(string topic, int partitions)
-    {
-        long sum = 0;
-        for (var p = 0; p < partitions; p++) sum += _consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), _timeout).High.Value;
-        return sum;
-    }
-
-    /// <summary>Sum of the group's committed offsets (what the engine consumed); partitions without a commit count 0.</summary>
-    public long Consumed(string topic, int partitions)
-    {
-        var committed = _consumer.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)), _timeout);
-        return committed.Sum(c => c.Offset.Value < 0 ? 0 : c.Offset.Value);
-    }
-
-    public void Dispose() => _consumer.Dispose();
 }

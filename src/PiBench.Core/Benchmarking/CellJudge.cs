@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace PiBench.Core.Benchmarking;
 
-/// <summary>What was read during one measured window (<c>BenchmarkRunner.ObserveWindowAsync</c>).</summary>
+/// <summary>What was read during one measured window (<see cref="WindowPhase"/>).</summary>
 public sealed class WindowObservation
 {
     public DateTimeOffset Start { get; init; }

@@ -69,6 +69,8 @@ public sealed partial class ConsumingEngineStandIn : IDisposable
     /// <summary>Capacity of a pipeline, input events per second (0 = as fast as it can): beyond it the input lag grows.</summary>
     public double MaxEventsPerSecond { get; set; }
     public long ResultsWritten => Interlocked.Read(ref _written);
+    /// <summary>The topics named in the queries the engine was given, in order of first mention.</summary>
+    public IReadOnlyList<string> Topics => Engine.Pipelines.SelectMany(p => TopicRegex().Matches(p.Query).Select(m => m.Groups[1].Value)).Distinct().ToList();
     private long _written;
 
     [GeneratedRegex(@"topic'?\s*=\s*'([^']+)'")] private static partial Regex TopicRegex();

@@ -104,6 +104,8 @@ public sealed class BenchmarkRunner
     private readonly ILogSink? _log;
     private readonly Func<StreamEngineSettings, IStreamEngine> _engineFactory;
     private ContainerDirectory? _containers;
+    /// <summary>Where this run's files go and their name without extension (a cell's latency log is named after them).</summary>
+    private (string Directory, string BaseName) _files = (".", "");
 
     public BenchmarkRunner(BenchmarkPlan plan, IProgressSink? progress = null, ILogSink? log = null, Func<StreamEngineSettings, IStreamEngine>? engineFactory = null)
     {
@@ -154,6 +156,7 @@ public sealed class BenchmarkRunner
             baseName = ResumeCheck.FreshBaseName(dir, Document.StartedAt);
             await ProbeNodesAsync(ct).ConfigureAwait(false);
         }
+        _files = (dir, baseName);
         var cells = p.Queries.SelectMany(q => Enumerable.Range(1, p.Repetitions).Select(r => (Query: q, Rep: r))).ToList();
         using var engine = _engineFactory(p.Engine);
         await QueryPreflight.CheckAsync(engine, p, Document, _log, ct).ConfigureAwait(false); // the engine must accept every query before the first cell (issue 17)
@@ -353,16 +356,18 @@ public sealed class BenchmarkRunner
             var (res, engineUse) = cell.Sampling.Summarize(window);
             foreach (var u in engineUse.Containers) { u.Query = q; u.Repetition = rep; u.Step = step; Document.Containers.Add(u); }
             CellVerdict.Judge(result, window, cell, res, engineUse, generatorVerdict, p, rate, _log);
-            LatencyLogFile.Write(result, cell.Recorder, window.Start, p, Document.StartedAt, _log);
+            LatencyLogFile.Write(result, cell.Recorder, window.Start, _files.Directory, _files.BaseName, _log);
             return result;
         }
-        catch (Exception) when (ct.IsCancellationRequested)
+        catch (Exception ex) when (ct.IsCancellationRequested || ex is not PiBenchException)
         {
-            // Ctrl+C: stop what runs, keep this cell as Stopped (its figures were not completed).
+            // Ctrl+C, or a failure PiBench did not foresee (it ends the run): stop what runs, and keep this cell as Stopped
+            // or Failed (its figures were not completed) before the run's other cells are marked not run.
             await cell.StopAsync().ConfigureAwait(false);
-            result.Status = "Stopped";
+            var stopped = ct.IsCancellationRequested;
+            result.Status = stopped ? "Stopped" : "Failed";
             result.Valid = false;
-            result.InvalidReason = "stopped before the measurement ended";
+            result.InvalidReason = stopped ? "stopped before the measurement ended" : $"{ex.GetType().Name}: {ex.Message}";
             Document.Results.Add(result);
             throw;
         }

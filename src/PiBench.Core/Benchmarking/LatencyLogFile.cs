@@ -7,15 +7,15 @@ namespace PiBench.Core.Benchmarking;
 internal static class LatencyLogFile
 {
     /// <summary>
-    /// The log is named after the run's files (the resumed file's name, else the stamp of <paramref name="runStartedAt"/>,
-    /// when the run's document was started), the cell's query, repetition and step.
+    /// The log is named after the run's files (<paramref name="baseName"/> in <paramref name="directory"/>: the resumed
+    /// file's name, or the fresh run's, with the suffix that keeps it apart from a run started in the same second), the
+    /// cell's query, repetition and step.
     /// </summary>
-    public static void Write(BenchmarkResult result, LatencyRecorder recorder, DateTimeOffset windowStart, BenchmarkPlan plan, DateTimeOffset runStartedAt,
+    public static void Write(BenchmarkResult result, LatencyRecorder recorder, DateTimeOffset windowStart, string directory, string baseName,
         ILogSink? log)
     {
         var (q, rep, step) = (result.Query, result.Repetition, result.Step);
-        var hlog = Path.Combine(plan.ResumePath is { } rp ? Path.GetDirectoryName(Path.GetFullPath(rp))! : plan.OutputDirectory,
-            $"{(plan.ResumePath is { } rp2 ? Path.GetFileNameWithoutExtension(rp2) : ResultsFiles.BaseName(runStartedAt))}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
+        var hlog = Path.Combine(directory, $"{baseName}_{q}_r{rep}{(step > 0 ? $"_s{step}" : "")}.hlog");
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(hlog)!);

@@ -31,12 +31,12 @@ public sealed class CellResourcesTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
     }
 
-    private BenchmarkRunner Runner(int reps, bool keepTopics = false) => new(new BenchmarkPlan
+    private BenchmarkRunner Runner(int reps, bool keepTopics = false, Func<StreamEngineSettings, IStreamEngine>? engine = null) => new(new BenchmarkPlan
     {
         Engine = new StreamEngineSettings { System = StreamSystem.Arroyo, EngineUri = _standIn.Engine.ApiUri, AuxiliaryUri = _standIn.Engine.AdminUri, PollInterval = TimeSpan.FromMilliseconds(100) },
         Queries = new[] { "q0" }, Repetitions = reps, EventsPerSecond = 300, TotalEvents = 1_000_000, Parallelism = 1, Partitions = 1, WarmupSeconds = 1,
         MeasureSeconds = 3, FixedWarmup = true, Seed = 3, BootstrapServers = _cluster.BootstrapServers, OutputDirectory = _dir, KeepTopics = keepTopics, CheckResults = false,
-    });
+    }, engineFactory: engine);
 
     /// <summary>The results file of <paramref name="runner"/>, its cells shown in the test output.</summary>
     private BenchmarkRunDocument Results(BenchmarkRunner runner)
@@ -91,6 +91,68 @@ public sealed class CellResourcesTests : IDisposable
         Assert.NotEqual("none", job.Stop);
         Assert.True(job.Deleted);
         Assert.Empty(await TopicsLeftAsync(2));
+    }
+
+    [Fact]
+    public async Task AnUnforeseenFailureMidCell_StopsTheJobAndTheGenerator_RecordsTheCellAsFailed_AndEndsTheRun()
+    {
+        // The adapter throws what PiBench does not foresee (not a PiBenchException) when the metrics are first read, which
+        // is after the job runs and the generator started: the run ends, but nothing it started is left running on the
+        // cluster, and the cell says why it has no figures.
+        FaultyMetricsEngine? faulty = null;
+        var runner = Runner(2, engine: s => faulty = new FaultyMetricsEngine(StreamEngine.Create(s)));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => runner.RunAsync(null, CancellationToken.None));
+        Assert.Equal(FaultyMetricsEngine.Message, ex.Message);
+        var doc = Results(runner);
+        Assert.Equal("Failed", doc.State);
+        var cells = doc.Results.OrderBy(r => r.Repetition).ToList();
+        Assert.Equal(new[] { "Failed", "NotRun" }, cells.Select(r => r.Status));
+        Assert.Equal($"InvalidOperationException: {FaultyMetricsEngine.Message}", cells[0].InvalidReason);
+        var job = Assert.Single(_standIn.Engine.Pipelines);
+        Assert.NotEqual("none", job.Stop);
+        Assert.True(job.Deleted);
+        Assert.Empty(await TopicsLeftAsync(2));
+        Assert.True(faulty!.Thrown);
+    }
+
+    /// <summary>The real adapter, except that reading metrics throws an exception PiBench does not foresee.</summary>
+    private sealed class FaultyMetricsEngine(IStreamEngine inner) : IStreamEngine
+    {
+        public const string Message = "simulated adapter bug";
+        public bool Thrown { get; private set; }
+        public StreamSystem System => inner.System;
+        public StreamEngineSettings Settings => inner.Settings;
+        public Task<SqlValidation> ValidateAsync(string sql, CancellationToken ct) => inner.ValidateAsync(sql, ct);
+        public Task<IReadOnlyList<StreamJobHandle>> ListActiveJobsAsync(string prefix, CancellationToken ct) => inner.ListActiveJobsAsync(prefix, ct);
+        public Task<StreamJobHandle> SubmitAsync(StreamJobRequest request, CancellationToken ct) => inner.SubmitAsync(request, ct);
+        public Task<StreamJobStatus> GetStatusAsync(StreamJobHandle job, CancellationToken ct) => inner.GetStatusAsync(job, ct);
+        public Task<StreamJobMetrics> GetMetricsAsync(StreamJobHandle job, CancellationToken ct)
+        {
+            Thrown = true;
+            throw new InvalidOperationException(Message);
+        }
+        public Task StopAsync(StreamJobHandle job, StreamStopMode mode, CancellationToken ct) => inner.StopAsync(job, mode, ct);
+        public Task RemoveAsync(StreamJobHandle job, CancellationToken ct) => inner.RemoveAsync(job, ct);
+        public Task<IReadOnlyList<StreamWorker>> GetWorkersAsync(CancellationToken ct) => inner.GetWorkersAsync(ct);
+        public Task<IReadOnlyList<SubtaskPlacement>> GetPlacementAsync(StreamJobHandle job, CancellationToken ct) => inner.GetPlacementAsync(job, ct);
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public async Task ARunStartedInTheSameSecondAsAnother_NamesItsLatencyLogsAfterItsOwnFiles()
+    {
+        // Another run's files for every second around this one's start: this run's files get the suffix _2, and its
+        // latency logs must carry it too, or they would overwrite the other run's.
+        Directory.CreateDirectory(_dir);
+        var now = DateTimeOffset.UtcNow;
+        for (var s = -2; s <= 120; s++) File.WriteAllText(Path.Combine(_dir, ResultsFiles.BaseName(now.AddSeconds(s)) + ".json"), "{}");
+        var runner = Runner(1);
+        await runner.RunAsync(null, CancellationToken.None);
+        var baseName = Path.GetFileNameWithoutExtension(runner.JsonPath);
+        Assert.EndsWith("_2", baseName);
+        var cell = Assert.Single(Results(runner).Results);
+        Assert.Equal($"{baseName}_q0_r1.hlog", cell.HistogramFile);
+        Assert.True(File.Exists(Path.Combine(_dir, cell.HistogramFile)));
     }
 
     [Fact]
